@@ -1,0 +1,84 @@
+package libcontainer
+
+import (
+	"fmt"
+	"net"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-dev/runo/libcontainer/rootfs"
+)
+
+// setupConsole (in init, after the pivot) opens a pty in the container's devpts, hands the
+// master to the parent, and makes the slave the process's controlling terminal and stdio. The
+// slave is opened from the master (TIOCGPTPEER), never by its /dev/pts/N name, which the
+// container could have swapped for a symlink (CVE-2025-52565).
+func (in *initProc) setupConsole() error {
+	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("process.terminal: open /dev/ptmx: %w", err)
+	}
+	defer unix.Close(master)
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("process.terminal: unlock pty: %w", err)
+	}
+	slave, err := ptyPeer(master)
+	if err != nil {
+		return err
+	}
+	slaveFile := os.NewFile(uintptr(slave), "pty-slave")
+	defer slaveFile.Close()
+	if cs := in.spec.Process.ConsoleSize; cs != nil {
+		unix.IoctlSetWinsize(slave, unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(cs.Height), Col: uint16(cs.Width)})
+	}
+	if err := in.conn.send(msgConsole, nil, master); err != nil {
+		return err
+	}
+	if _, files, err := in.conn.expect(msgConsoleAck); err != nil {
+		return err
+	} else {
+		closeFiles(files)
+	}
+	if err := rootfs.MountConsole(slaveFile); err != nil {
+		return err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("process.terminal: setsid: %w", err)
+	}
+	if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("process.terminal: set controlling terminal: %w", err)
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			return fmt.Errorf("process.terminal: dup pty to fd %d: %w", fd, err)
+		}
+	}
+	return nil
+}
+
+func ptyPeer(master int) (int, error) {
+	fd, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if e != 0 {
+		return -1, fmt.Errorf("process.terminal: open pty peer: %w", e)
+	}
+	return int(fd), nil
+}
+
+// sendConsole hands the pty master to the engine listening on the --console-socket, as runc
+// does: one message whose SCM_RIGHTS carries the fd; the payload is a name receivers ignore.
+func sendConsole(path string, master *os.File) error {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return fmt.Errorf("--console-socket %s: not a unix socket", path)
+	}
+	if _, _, err := uc.WriteMsgUnix([]byte(master.Name()), unix.UnixRights(int(master.Fd())), nil); err != nil {
+		return fmt.Errorf("--console-socket %s: send pty: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-dev/runo/cgroups"
+)
+
+// Logger receives the warnings that do not fail an operation (failed poststart/poststop hooks,
+// ignored settings). The CLI's logger implements it.
+type Logger interface {
+	Warnf(format string, args ...any)
+	Debugf(format string, args ...any)
+}
+
+// Status values, as the runtime-spec names them.
+const (
+	StatusCreating = "creating"
+	StatusCreated  = "created"
+	StatusRunning  = "running"
+	StatusPaused   = "paused"
+	StatusStopped  = "stopped"
+)
+
+// Container is a handle on one container's state directory.
+type Container struct {
+	root  string
+	dir   string
+	state *State
+	log   Logger
+}
+
+// Load opens the container id under root. A missing container is ErrNotExist.
+func Load(root, id string, log Logger) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	st, err := loadState(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Container{root: root, dir: dir, state: st, log: log}, nil
+}
+
+// List loads every container under root, sorted by id; directories without state are skipped.
+func List(root string, log Logger) ([]*Container, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("list %s: %w", root, err)
+	}
+	var out []*Container
+	for _, e := range entries {
+		if !e.IsDir() || ValidateID(e.Name()) != nil {
+			continue
+		}
+		c, err := Load(root, e.Name(), log)
+		if err != nil {
+			continue // being created or deleted right now
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].state.ID < out[j].state.ID })
+	return out, nil
+}
+
+func (c *Container) ID() string     { return c.state.ID }
+func (c *Container) State() *State  { return c.state }
+func (c *Container) fifoPath() string { return filepath.Join(c.dir, fifoName) }
+
+// lock serialises operations on this container.
+func (c *Container) lock() (*os.File, error) {
+	return lockFile(filepath.Join(c.dir, ".lock"))
+}
+
+func (c *Container) cgroup() (cgroups.Manager, error) {
+	return cgroups.New(cgroups.Config{Path: c.state.CgroupsPath, ContainerID: c.state.ID})
+}
+
+// initAlive reports whether the container's init is still the process we started.
+func (c *Container) initAlive() bool {
+	if c.state.InitPid <= 0 {
+		return false
+	}
+	st, zombie, err := processStartTime(c.state.InitPid)
+	return err == nil && !zombie && st == c.state.InitStartTime
+}
+
+// Status derives the status: stopped (init gone, a zombie, or its pid reused), paused (the
+// freezer says so), created (the exec fifo still exists), otherwise running.
+func (c *Container) Status() string {
+	if !c.initAlive() {
+		return StatusStopped
+	}
+	if m, err := c.cgroup(); err == nil {
+		if frozen, err := m.Frozen(); err == nil && frozen {
+			return StatusPaused
+		}
+	}
+	if _, err := os.Lstat(c.fifoPath()); err == nil {
+		return StatusCreated
+	}
+	return StatusRunning
+}
+
+// OCIState is the JSON that `runo state` prints (runc's shape: the runtime-spec state plus
+// created and owner).
+type OCIState struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+func (c *Container) OCIState() OCIState {
+	status := c.Status()
+	pid := c.state.InitPid
+	if status == StatusStopped {
+		pid = 0
+	}
+	return OCIState{
+		OCIVersion: specs.Version, ID: c.state.ID, Pid: pid, Status: status,
+		Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Created: c.state.Created,
+		Annotations: c.state.Annotations, Owner: c.state.Owner,
+	}
+}
+
+// specState is the state passed to hooks on stdin.
+func (c *Container) specState(status string) specs.State {
+	pid := c.state.InitPid
+	if status == StatusStopped {
+		pid = 0
+	}
+	return specs.State{
+		Version: specs.Version, ID: c.state.ID, Status: specs.ContainerState(status),
+		Pid: pid, Bundle: c.state.Bundle, Annotations: c.state.Annotations,
+	}
+}

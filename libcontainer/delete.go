@@ -1,0 +1,76 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Delete removes a stopped container: its cgroup, state and the poststop hooks. A container
+// in any other state is refused unless force is set (runtime-spec: delete of a container that
+// is not stopped MUST fail — also for "created", where runc and crun kill it silently).
+func (c *Container) Delete(force bool) error {
+	lk, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	status := c.Status()
+	if status != StatusStopped {
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.state.ID, status)
+		}
+		if err := c.killAll(status); err != nil {
+			return err
+		}
+	}
+	return c.destroy()
+}
+
+// killAll SIGKILLs the container and waits for its init to be gone.
+func (c *Container) killAll(status string) error {
+	m, err := c.cgroup()
+	if err == nil && c.state.SharedPidNS {
+		m.Kill(int(unix.SIGKILL))
+	}
+	unix.Kill(c.state.InitPid, unix.SIGKILL)
+	if status == StatusPaused && m != nil {
+		// A frozen task cannot die until thawed.
+		m.Thaw()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.initAlive() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("container init %d did not exit after SIGKILL", c.state.InitPid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// destroy removes what the container holds on the host. It runs the poststop hooks even when a
+// cleanup step fails, and reports the first failure.
+func (c *Container) destroy() error {
+	var first error
+	if m, err := c.cgroup(); err != nil {
+		first = err
+	} else {
+		if c.state.SharedPidNS {
+			m.Kill(int(unix.SIGKILL))
+		}
+		if err := m.Destroy(); err != nil {
+			first = fmt.Errorf("remove cgroup: %w", err)
+		}
+	}
+	if h := c.state.Hooks; h != nil && len(h.Poststop) > 0 {
+		if err := runHooks("poststop", h.Poststop, c.specState(StatusStopped)); err != nil && c.log != nil {
+			c.log.Warnf("%v", err)
+		}
+	}
+	if err := os.RemoveAll(c.dir); err != nil && first == nil {
+		first = fmt.Errorf("remove state: %w", err)
+	}
+	return first
+}

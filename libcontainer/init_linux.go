@@ -1,0 +1,259 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-dev/runo/libcontainer/capabilities"
+	"github.com/runo-dev/runo/libcontainer/rootfs"
+	"github.com/runo-dev/runo/seccomp"
+)
+
+// Init is `runo init`: it runs in the container's namespaces (entered by nsenter.c before the
+// Go runtime started), finishes the container's setup and execs the user process. It returns
+// only on failure, after reporting the error to the parent.
+func Init() error {
+	// Every step must run on one OS thread: the cgroup namespace is unshared per thread, and the
+	// exec must happen on the thread that carries it.
+	runtime.LockOSThread()
+	syncFd, err := strconv.Atoi(os.Getenv(envInitPipe))
+	if err != nil {
+		return fmt.Errorf("runo init must be started by runo: %s not set", envInitPipe)
+	}
+	fifoFd, err := strconv.Atoi(os.Getenv(envFifoFd))
+	if err != nil {
+		return fmt.Errorf("runo init: %s not set", envFifoFd)
+	}
+	conn := &syncConn{f: os.NewFile(uintptr(syncFd), "sync")}
+	payload, _, err := conn.expect(msgConfig)
+	if err != nil {
+		return err
+	}
+	var cfg initConfig
+	if err := json.Unmarshal(payload, &cfg); err != nil {
+		return reportInit(conn, fmt.Errorf("decode init config: %w", err))
+	}
+	in := &initProc{conn: conn, cfg: &cfg, spec: cfg.Spec, fifoFd: fifoFd}
+	return reportInit(conn, in.run())
+}
+
+func reportInit(conn *syncConn, err error) error {
+	if err == nil {
+		return nil
+	}
+	if serr := conn.sendJSON(msgError, errorMsg{Message: err.Error()}); serr != nil {
+		return err // the caller prints it on stderr
+	}
+	return errReported
+}
+
+// errReported means the parent already has the error: exit quietly.
+var errReported = errors.New("error reported to the parent")
+
+// IsReported tells the CLI not to print an init error a second time.
+func IsReported(err error) bool { return errors.Is(err, errReported) }
+
+type initProc struct {
+	conn   *syncConn
+	cfg    *initConfig
+	spec   *specs.Spec
+	fifoFd int
+}
+
+func (in *initProc) request(req, ack uint32) error {
+	if err := in.conn.send(req, nil); err != nil {
+		return err
+	}
+	_, files, err := in.conn.expect(ack)
+	closeFiles(files)
+	return err
+}
+
+func (in *initProc) run() error {
+	spec, proc := in.spec, in.spec.Process
+	// Validate and build everything that allocates before joining the cgroup, so that the
+	// runtime's own memory is not charged to the container.
+	caps, err := capabilities.New(proc.Capabilities)
+	if err != nil {
+		return fmt.Errorf("process.capabilities: %w", err)
+	}
+	var filter *seccomp.Filter
+	if spec.Linux.Seccomp != nil {
+		if filter, err = seccomp.Build(spec.Linux.Seccomp); err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+	}
+	if err := setAffinity(proc.ExecCPUAffinity, true); err != nil {
+		return err
+	}
+	if err := in.request(msgCgroupReq, msgCgroupAck); err != nil {
+		return err
+	}
+	if err := setAffinity(proc.ExecCPUAffinity, false); err != nil {
+		return err
+	}
+	if in.cfg.CgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
+	if hasNamespace(spec, specs.UTSNamespace) {
+		if err := setHostname(spec); err != nil {
+			return err
+		}
+	}
+	rc := &rootfs.Config{
+		Spec: spec, Rootfs: in.cfg.Rootfs, NoPivot: in.cfg.NoPivot,
+		CgroupNS: in.cfg.CgroupNS, CgroupMounts: in.cfg.CgroupMounts,
+		BeforePivot: in.beforePivot,
+	}
+	if hasNewNamespace(spec, specs.MountNamespace) || hasNamespace(spec, specs.MountNamespace) {
+		if err := rootfs.Setup(rc); err != nil {
+			return err
+		}
+	} else if err := in.beforePivot(); err != nil {
+		return err
+	}
+	if proc.Terminal {
+		if err := in.setupConsole(); err != nil {
+			return err
+		}
+	}
+	if err := rootfs.Finalize(rc); err != nil {
+		return err
+	}
+	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+		return err
+	}
+	if !in.cfg.NoNewKeyring {
+		joinSessionKeyring(in.cfg.ID)
+	}
+	if err := applyLSM(proc); err != nil {
+		return err
+	}
+	if err := setProcessAttrs(proc, spec.Linux.Personality); err != nil {
+		return err
+	}
+	if err := closeExtraFds(3 + in.cfg.PreserveFds); err != nil {
+		return err
+	}
+	if proc.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("process.noNewPrivileges: %w", err)
+		}
+	} else if filter != nil {
+		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before dropping it.
+		if err := in.loadSeccomp(filter); err != nil {
+			return err
+		}
+	}
+	if err := setupUser(proc, caps); err != nil {
+		return err
+	}
+	exe, err := lookPath(proc)
+	if err != nil {
+		return err
+	}
+	if proc.NoNewPrivileges && filter != nil {
+		// As late as possible, so the profile need allow only the few calls that follow.
+		if err := in.loadSeccomp(filter); err != nil {
+			return err
+		}
+	}
+	if err := in.conn.send(msgReady, nil); err != nil {
+		return err
+	}
+	if err := waitStart(in.fifoFd); err != nil {
+		return err
+	}
+	in.conn.f.Close()
+	if h := spec.Hooks; h != nil && len(h.StartContainer) > 0 {
+		state := specs.State{Version: specs.Version, ID: in.cfg.ID, Status: StatusCreated, Pid: in.cfg.Pid,
+			Bundle: in.cfg.Bundle, Annotations: spec.Annotations}
+		if err := runHooks("startContainer", h.StartContainer, state); err != nil {
+			fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	env := processEnv(proc)
+	if err := unix.Exec(exe, proc.Args, env); err != nil {
+		fmt.Fprintf(os.Stderr, "runo init: exec %s: %v\n", exe, err)
+		os.Exit(127)
+	}
+	return nil
+}
+
+// beforePivot runs the hooks that belong between mounting and pivot_root: prestart and
+// createRuntime in the runtime's namespaces (by the parent), then createContainer here.
+func (in *initProc) beforePivot() error {
+	if err := in.request(msgHooksReq, msgHooksAck); err != nil {
+		return err
+	}
+	if h := in.spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
+		state := specs.State{Version: specs.Version, ID: in.cfg.ID, Status: StatusCreating, Pid: in.cfg.Pid,
+			Bundle: in.cfg.Bundle, Annotations: in.spec.Annotations}
+		if err := runHooks("createContainer", h.CreateContainer, state); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *initProc) loadSeccomp(f *seccomp.Filter) error {
+	fd, err := f.Load()
+	if err != nil {
+		return fmt.Errorf("linux.seccomp: load filter: %w", err)
+	}
+	if fd < 0 {
+		return nil
+	}
+	defer unix.Close(fd)
+	if err := in.conn.send(msgSeccompFd, nil, fd); err != nil {
+		return err
+	}
+	_, files, err := in.conn.expect(msgSeccompAck)
+	closeFiles(files)
+	return err
+}
+
+// waitStart blocks until `runo start` opens the exec fifo, then tells it we are about to exec.
+func waitStart(fifoFd int) error {
+	fd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	unix.Close(fifoFd)
+	if _, err := unix.Write(fd, []byte{'0'}); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	unix.Close(fd)
+	return nil
+}
+
+// closeExtraFds marks every fd from first up close-on-exec, so that nothing but stdio and the
+// preserved fds reaches the container process (CVE-2024-21626 leaked a host directory fd).
+func closeExtraFds(first int) error {
+	if err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < first {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+	return nil
+}

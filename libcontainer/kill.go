@@ -1,0 +1,35 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotRunning is the error for signalling a stopped container; engines match its text.
+var ErrNotRunning = errors.New("container not running")
+
+// Signal sends sig to the container's init, or with all to every process in its cgroup.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if c.Status() == StatusStopped {
+		return ErrNotRunning
+	}
+	if all {
+		m, err := c.cgroup()
+		if err != nil {
+			return err
+		}
+		if err := m.Kill(int(sig)); err != nil {
+			return fmt.Errorf("signal all processes: %w", err)
+		}
+		return nil
+	}
+	if err := unix.Kill(c.state.InitPid, sig); err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning
+		}
+		return fmt.Errorf("signal init: %w", err)
+	}
+	return nil
+}

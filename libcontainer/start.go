@@ -1,0 +1,73 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Start runs the user process of a created container: it opens the exec fifo, which releases
+// init to exec, then runs the poststart hooks before returning (runtime-spec: poststart runs
+// after the process has started, and `start` reports its outcome).
+func (c *Container) Start() error {
+	lk, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	switch s := c.Status(); s {
+	case StatusCreated:
+	case StatusStopped:
+		return fmt.Errorf("cannot start a container that has stopped")
+	default:
+		return fmt.Errorf("cannot start an already running container")
+	}
+	if err := c.releaseInit(); err != nil {
+		return err
+	}
+	if h := c.state.Hooks; h != nil && len(h.Poststart) > 0 {
+		if err := runHooks("poststart", h.Poststart, c.specState(StatusRunning)); err != nil && c.log != nil {
+			c.log.Warnf("%v", err)
+		}
+	}
+	return nil
+}
+
+// releaseInit opens the fifo's read end and waits for init's byte, watching that init is still
+// alive (a plain blocking open would hang forever if it died).
+func (c *Container) releaseInit() error {
+	fd, err := unix.Open(c.fifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer unix.Close(fd)
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, 100)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("wait on exec fifo: %w", err)
+		}
+		if n > 0 {
+			var b [1]byte
+			r, err := unix.Read(fd, b[:])
+			if err == unix.EAGAIN {
+				continue
+			}
+			if r == 1 {
+				break
+			}
+			return fmt.Errorf("container init exited before it could start the process")
+		}
+		if !c.initAlive() {
+			return fmt.Errorf("container init exited before it could start the process")
+		}
+	}
+	if err := os.Remove(c.fifoPath()); err != nil {
+		return fmt.Errorf("remove exec fifo: %w", err)
+	}
+	return nil
+}

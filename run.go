@@ -1,0 +1,154 @@
+package main
+
+import (
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/containerd/console"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-dev/runo/libcontainer"
+)
+
+var runCommand = &cli.Command{
+	Name:      "run",
+	Usage:     "create and run a container",
+	ArgsUsage: "<container-id>",
+	Flags: append([]cli.Flag{
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detach from the container's process"},
+		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+		&cli.BoolFlag{Name: "no-subreaper", Usage: "disable the use of the subreaper used to reap reparented processes"},
+		&cli.StringFlag{Name: "pidfd-socket", Hidden: true},
+	}, createFlags...),
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, true); err != nil {
+			return err
+		}
+		detach := c.Bool("detach")
+		opts, err := createOpts(c, detach)
+		if err != nil {
+			return err
+		}
+		if !detach {
+			// Catch signals before the container exists, so none is lost in between.
+			sigs := make(chan os.Signal, 128)
+			signal.Notify(sigs)
+			defer signal.Stop(sigs)
+			if !c.Bool("no-subreaper") {
+				unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+			}
+			return runForeground(opts, sigs, c.Bool("keep"))
+		}
+		ct, err := libcontainer.Create(opts)
+		if err != nil {
+			return err
+		}
+		if err := ct.Start(); err != nil {
+			ct.Delete(true)
+			return err
+		}
+		return nil
+	},
+}
+
+// runForeground creates and starts the container, relays signals (and the terminal) to it,
+// and returns its exit status as an exitError (128+signal when it was killed).
+func runForeground(opts libcontainer.CreateOpts, sigs chan os.Signal, keep bool) error {
+	ct, err := libcontainer.Create(opts)
+	if err != nil {
+		return err
+	}
+	var restore func()
+	if ct.Console != nil {
+		restore = relayConsole(ct.Console)
+	}
+	if err := ct.Start(); err != nil {
+		ct.Delete(true)
+		if restore != nil {
+			restore()
+		}
+		return err
+	}
+	pid := ct.State().InitPid
+	status := waitForeground(pid, sigs, ct.Console)
+	// Delete before draining the terminal: it kills what is left in the container, so the pty
+	// reaches EOF.
+	if !keep {
+		if err := ct.Delete(true); err != nil {
+			opts.Log.Warnf("delete container: %v", err)
+		}
+	}
+	if restore != nil {
+		restore()
+	}
+	return &exitError{code: status}
+}
+
+// waitForeground forwards signals to pid until it exits, reaping every child (runo is a
+// subreaper), and returns the exit code.
+func waitForeground(pid int, sigs chan os.Signal, pty *os.File) int {
+	for {
+		// Reap whatever has exited; init's status ends the loop.
+		for {
+			var ws unix.WaitStatus
+			wpid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || wpid <= 0 {
+				break
+			}
+			if wpid == pid {
+				if ws.Signaled() {
+					return 128 + int(ws.Signal())
+				}
+				return ws.ExitStatus()
+			}
+		}
+		sig := (<-sigs).(unix.Signal)
+		switch sig {
+		case unix.SIGCHLD, unix.SIGURG:
+		case unix.SIGWINCH:
+			if pty != nil {
+				resizePty(pty)
+			}
+		default:
+			unix.Kill(pid, sig)
+		}
+	}
+}
+
+// relayConsole copies stdin to the pty and the pty to stdout, with the local terminal in raw
+// mode; the returned func restores it and waits for the output to drain.
+func relayConsole(master *os.File) func() {
+	var cur console.Console
+	if c, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		if err := c.SetRaw(); err == nil {
+			cur = c
+		}
+	}
+	resizePty(master)
+	go io.Copy(master, os.Stdin)
+	done := make(chan struct{})
+	go func() {
+		io.Copy(os.Stdout, master)
+		close(done)
+	}()
+	return func() {
+		<-done
+		if cur != nil {
+			cur.Reset()
+		}
+		master.Close()
+	}
+}
+
+func resizePty(master *os.File) {
+	ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return
+	}
+	unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+}
