@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	seccompgo "github.com/seccomp/libseccomp-golang"
@@ -43,12 +44,26 @@ func versionText() string {
 	major, minor, micro := seccompgo.GetLibraryVersion()
 	lines := []string{
 		"runo version " + version,
-		"commit: " + gitCommit,
+		"commit: " + commitText(),
 		"spec: " + specs.Version,
 		"go: " + runtime.Version(),
 		fmt.Sprintf("libseccomp: %d.%d.%d", major, minor, micro),
 	}
 	return strings.Join(lines, "\n")
+}
+
+func commitText() string {
+	if gitCommit != "" {
+		return gitCommit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
 }
 
 func newApp() *cli.App {

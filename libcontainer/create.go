@@ -145,12 +145,15 @@ func (b *builder) build() (*Created, error) {
 	if err := cg.Create(); err != nil {
 		return nil, fmt.Errorf("create cgroup: %w", err)
 	}
-	if r := spec.Linux.Resources; r != nil {
-		if err := cg.Set(r); err != nil {
-			return nil, fmt.Errorf("linux.resources: %w", err)
-		}
+	if err := cg.Set(cgroupResources(spec)); err != nil {
+		return nil, fmt.Errorf("linux.resources: %w", err)
 	}
 	if err := unix.Mkfifo(b.c.fifoPath(), 0o622); err != nil {
+		return nil, fmt.Errorf("create exec fifo: %w", err)
+	}
+	// Writable by any process user (the umask took the bits away), so init can open it after
+	// switching to process.user.
+	if err := os.Chmod(b.c.fifoPath(), 0o622); err != nil {
 		return nil, fmt.Errorf("create exec fifo: %w", err)
 	}
 	fifo, err := os.OpenFile(b.c.fifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
@@ -184,10 +187,21 @@ func (b *builder) build() (*Created, error) {
 	return &Created{Container: b.c, Console: console}, nil
 }
 
+// cgroupResources is linux.resources with runc's default device rules appended: the standard
+// devices stay usable whatever the spec's device rules say, as with runc.
+func cgroupResources(spec *specs.Spec) *specs.LinuxResources {
+	var r specs.LinuxResources
+	if spec.Linux.Resources != nil {
+		r = *spec.Linux.Resources
+	}
+	r.Devices = append(append([]specs.LinuxDeviceCgroup{}, r.Devices...), cgroups.DefaultDeviceRules...)
+	return &r
+}
+
 // spawn starts `runo init` from the sealed binary and runs the C bootstrap conversation until
 // the container's init exists.
 func (b *builder) spawn(fifo *os.File) error {
-	bin, err := sealedBinary(b.opts.Root)
+	bin, err := sealedBinary(b.c.dir)
 	if err != nil {
 		return fmt.Errorf("prepare init binary: %w", err)
 	}
@@ -322,7 +336,7 @@ func (b *builder) configure() (*os.File, error) {
 			if console != nil {
 				console.Close()
 			}
-			return nil, fmt.Errorf("container init: %w", err)
+			return nil, b.initGone(err)
 		}
 		reply, err := b.serve(t, payload, files, &console)
 		if err == nil && reply != 0 {
@@ -390,6 +404,27 @@ func (b *builder) serve(t uint32, payload []byte, files []*os.File, console **os
 	}
 	closeFiles(files)
 	return 0, fmt.Errorf("protocol error: unexpected %s message", msgName(t))
+}
+
+// initGone explains a lost connection to init: how it ended, if it did.
+func (b *builder) initGone(err error) error {
+	var ws unix.WaitStatus
+	wpid, werr := unix.Wait4(b.pid, &ws, unix.WNOHANG, nil)
+	for i := 0; werr == nil && wpid == 0 && i < 100; i++ {
+		time.Sleep(time.Millisecond)
+		wpid, werr = unix.Wait4(b.pid, &ws, unix.WNOHANG, nil)
+	}
+	if werr != nil || wpid != b.pid {
+		return fmt.Errorf("container init: %w", err)
+	}
+	b.pid = 0 // reaped
+	if ws.Signaled() {
+		if ws.Signal() == unix.SIGKILL {
+			return fmt.Errorf("container init was killed during setup (SIGKILL: out of memory under linux.resources.memory.limit?)")
+		}
+		return fmt.Errorf("container init was killed during setup by signal %d (%v)", int(ws.Signal()), ws.Signal())
+	}
+	return fmt.Errorf("container init exited during setup with status %d", ws.ExitStatus())
 }
 
 // cleanup undoes a failed Create: kill init, remove the cgroup. The state dir is removed by

@@ -65,6 +65,34 @@ type initProc struct {
 	cfg    *initConfig
 	spec   *specs.Spec
 	fifoFd int
+	joined bool
+}
+
+// joinCgroup asks the parent to move init into the container's cgroup, then creates the
+// cgroup namespace (rooted at the cgroup we are in when it is created).
+//
+// It happens as late as possible: pages are charged to the cgroup of the task that first
+// touches them and stay charged there when the task moves, so everything the Go runtime and
+// the setup allocated before this point is not charged to the container. That is what lets
+// a container run under a 256 KiB memory limit. Hooks need the pid in its cgroup, so with
+// hooks the join happens before them instead.
+func (in *initProc) joinCgroup() error {
+	if in.joined {
+		return nil
+	}
+	in.joined = true
+	if err := in.request(msgCgroupReq, msgCgroupAck); err != nil {
+		return err
+	}
+	if err := setAffinity(in.spec.Process.ExecCPUAffinity, false); err != nil {
+		return err
+	}
+	if in.cfg.CgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
+	return nil
 }
 
 func (in *initProc) request(req, ack uint32) error {
@@ -93,17 +121,6 @@ func (in *initProc) run() error {
 	if err := setAffinity(proc.ExecCPUAffinity, true); err != nil {
 		return err
 	}
-	if err := in.request(msgCgroupReq, msgCgroupAck); err != nil {
-		return err
-	}
-	if err := setAffinity(proc.ExecCPUAffinity, false); err != nil {
-		return err
-	}
-	if in.cfg.CgroupNS {
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return fmt.Errorf("unshare cgroup namespace: %w", err)
-		}
-	}
 	if hasNamespace(spec, specs.UTSNamespace) {
 		if err := setHostname(spec); err != nil {
 			return err
@@ -111,7 +128,9 @@ func (in *initProc) run() error {
 	}
 	rc := &rootfs.Config{
 		Spec: spec, Rootfs: in.cfg.Rootfs, NoPivot: in.cfg.NoPivot,
-		CgroupNS: in.cfg.CgroupNS, CgroupMounts: in.cfg.CgroupMounts,
+		// The cgroup namespace does not exist yet when the mounts are made (see joinCgroup), so
+		// "cgroup" mounts bind the container's own cgroup directories, which is the same view.
+		CgroupNS: false, CgroupMounts: in.cfg.CgroupMounts,
 		BeforePivot: in.beforePivot,
 	}
 	if hasNewNamespace(spec, specs.MountNamespace) || hasNamespace(spec, specs.MountNamespace) {
@@ -126,10 +145,14 @@ func (in *initProc) run() error {
 			return err
 		}
 	}
-	if err := rootfs.Finalize(rc); err != nil {
+	// Before Finalize: it makes /proc/sys and maybe the root read-only.
+	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
 		return err
 	}
-	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+	if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
+		return fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
+	}
+	if err := rootfs.Finalize(rc); err != nil {
 		return err
 	}
 	if !in.cfg.NoNewKeyring {
@@ -154,6 +177,9 @@ func (in *initProc) run() error {
 			return err
 		}
 	}
+	if err := in.joinCgroup(); err != nil {
+		return err
+	}
 	if err := setupUser(proc, caps); err != nil {
 		return err
 	}
@@ -170,18 +196,26 @@ func (in *initProc) run() error {
 	if err := in.conn.send(msgReady, nil); err != nil {
 		return err
 	}
-	if err := waitStart(in.fifoFd); err != nil {
+	fifo, err := openFifo(in.fifoFd)
+	if err != nil {
 		return err
 	}
 	in.conn.f.Close()
+	// startContainer hooks run before the byte that releases `start`, so that `start` reports
+	// their failure and returns only once they are done.
 	if h := spec.Hooks; h != nil && len(h.StartContainer) > 0 {
 		state := specs.State{Version: specs.Version, ID: in.cfg.ID, Status: StatusCreated, Pid: in.cfg.Pid,
 			Bundle: in.cfg.Bundle, Annotations: spec.Annotations}
 		if err := runHooks("startContainer", h.StartContainer, state); err != nil {
 			fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
+			unix.Write(fifo, []byte{fifoHookFailed})
 			os.Exit(1)
 		}
 	}
+	if _, err := unix.Write(fifo, []byte{fifoStarted}); err != nil {
+		os.Exit(1)
+	}
+	unix.Close(fifo)
 	env := processEnv(proc)
 	if err := unix.Exec(exe, proc.Args, env); err != nil {
 		fmt.Fprintf(os.Stderr, "runo init: exec %s: %v\n", exe, err)
@@ -193,6 +227,12 @@ func (in *initProc) run() error {
 // beforePivot runs the hooks that belong between mounting and pivot_root: prestart and
 // createRuntime in the runtime's namespaces (by the parent), then createContainer here.
 func (in *initProc) beforePivot() error {
+	if h := in.spec.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer) > 0 {
+		// Hooks expect the container's pid to be in its cgroup (device hooks read it).
+		if err := in.joinCgroup(); err != nil {
+			return err
+		}
+	}
 	if err := in.request(msgHooksReq, msgHooksAck); err != nil {
 		return err
 	}
@@ -223,19 +263,20 @@ func (in *initProc) loadSeccomp(f *seccomp.Filter) error {
 	return err
 }
 
-// waitStart blocks until `runo start` opens the exec fifo, then tells it we are about to exec.
-func waitStart(fifoFd int) error {
+// Bytes that init writes to the exec fifo for `start`.
+const (
+	fifoStarted    = '0'
+	fifoHookFailed = '1'
+)
+
+// openFifo blocks until `runo start` opens the exec fifo's read end.
+func openFifo(fifoFd int) (int, error) {
 	fd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
+		return -1, fmt.Errorf("open exec fifo: %w", err)
 	}
 	unix.Close(fifoFd)
-	if _, err := unix.Write(fd, []byte{'0'}); err != nil {
-		unix.Close(fd)
-		return fmt.Errorf("write exec fifo: %w", err)
-	}
-	unix.Close(fd)
-	return nil
+	return fd, nil
 }
 
 // closeExtraFds marks every fd from first up close-on-exec, so that nothing but stdio and the

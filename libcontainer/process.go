@@ -88,7 +88,7 @@ func openProcfs() (int, error) {
 }
 
 func writeProcFile(procfd int, rel, value string) error {
-	how := &unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_XDEV}
+	how := &unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
 	fd, err := unix.Openat2(procfd, rel, how)
 	if err != nil {
 		return fmt.Errorf("open /proc/%s: %w", rel, err)

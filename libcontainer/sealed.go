@@ -19,29 +19,26 @@ import (
 // kernel, odd layout) a sealed memfd copy is the fallback.
 
 // sealedBinary returns an fd whose /proc/self/fd path can be executed as `runo init`.
-func sealedBinary(root string) (*os.File, error) {
+// emptyDir is any directory that does not overlap the binary's own (the container's state
+// directory): overlayfs needs a second lower layer when there is no upper one, and lookups of
+// the binary's name are answered by the first layer.
+func sealedBinary(emptyDir string) (*os.File, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err == nil && !strings.HasSuffix(exe, " (deleted)") {
-		if f, err := overlayBinary(root, exe); err == nil {
+		if f, err := overlayBinary(emptyDir, exe); err == nil {
 			return f, nil
 		}
 	}
 	return memfdBinary()
 }
 
-func overlayBinary(root, exe string) (*os.File, error) {
-	// overlayfs needs two lower layers when there is no upper one; the second is an empty
-	// directory of ours that never overlaps the binary's directory.
-	empty := filepath.Join(root, ".empty")
-	if err := os.Mkdir(empty, 0o700); err != nil && !os.IsExist(err) {
-		return nil, err
-	}
+func overlayBinary(other, exe string) (*os.File, error) {
 	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fsfd)
-	lower := escapeOverlay(filepath.Dir(exe)) + ":" + escapeOverlay(empty)
+	lower := escapeOverlay(filepath.Dir(exe)) + ":" + escapeOverlay(other)
 	if err := unix.FsconfigSetString(fsfd, "lowerdir", lower); err != nil {
 		return nil, err
 	}

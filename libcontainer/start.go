@@ -57,8 +57,11 @@ func (c *Container) releaseInit() error {
 			if err == unix.EAGAIN {
 				continue
 			}
-			if r == 1 {
+			if r == 1 && b[0] == fifoStarted {
 				break
+			}
+			if r == 1 && b[0] == fifoHookFailed {
+				return fmt.Errorf("startContainer hook failed (its error is on the container's stderr)")
 			}
 			return fmt.Errorf("container init exited before it could start the process")
 		}
