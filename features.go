@@ -60,4 +60,3 @@ func runtimeFeatures() *features.Features {
 		},
 	}
 }
-

@@ -8,8 +8,8 @@ import (
 	"runtime/debug"
 	"strings"
 
-	seccompgo "github.com/seccomp/libseccomp-golang"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	seccompgo "github.com/seccomp/libseccomp-golang"
 	"github.com/urfave/cli/v2"
 
 	"github.com/runo-dev/runo/libcontainer"
@@ -83,7 +83,8 @@ func newApp() *cli.App {
 		},
 		Commands: []*cli.Command{
 			createCommand, deleteCommand, featuresCommand, killCommand, listCommand,
-			runCommand, specCommand, startCommand, stateCommand,
+			eventsCommand, pauseCommand, psCommand, resumeCommand, runCommand, specCommand,
+			startCommand, stateCommand, updateCommand,
 		},
 		Before: func(c *cli.Context) error {
 			lg, err := openLogger(c.String("log"), c.String("log-format"), c.Bool("debug"))

@@ -74,8 +74,8 @@ func List(root string, log Logger) ([]*Container, error) {
 	return out, nil
 }
 
-func (c *Container) ID() string     { return c.state.ID }
-func (c *Container) State() *State  { return c.state }
+func (c *Container) ID() string       { return c.state.ID }
+func (c *Container) State() *State    { return c.state }
 func (c *Container) fifoPath() string { return filepath.Join(c.dir, fifoName) }
 
 // lock serialises operations on this container.

@@ -483,5 +483,3 @@ type initConfig struct {
 	CgroupNS     bool                 `json:"cgroup_ns"`
 	CgroupMounts []rootfs.CgroupMount `json:"cgroup_mounts"`
 }
-
-

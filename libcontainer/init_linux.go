@@ -127,7 +127,7 @@ func (in *initProc) run() error {
 		}
 	}
 	rc := &rootfs.Config{
-		Spec: spec, Rootfs: in.cfg.Rootfs, NoPivot: in.cfg.NoPivot,
+		Spec: spec, Rootfs: in.cfg.Rootfs, Bundle: in.cfg.Bundle, NoPivot: in.cfg.NoPivot,
 		// The cgroup namespace does not exist yet when the mounts are made (see joinCgroup), so
 		// "cgroup" mounts bind the container's own cgroup directories, which is the same view.
 		CgroupNS: false, CgroupMounts: in.cfg.CgroupMounts,

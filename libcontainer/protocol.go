@@ -27,21 +27,21 @@ package libcontainer
 // Either side may send msgError (a UTF-8 message; from Go, JSON errorMsg) instead of the next
 // expected frame; the receiver aborts. The C helper's errors are plain text.
 const (
-	msgBootstrap   uint32 = 1
-	msgUsermapReq  uint32 = 2
-	msgUsermapAck  uint32 = 3
-	msgChildPid    uint32 = 4
-	msgError       uint32 = 5
-	msgConfig      uint32 = 10
-	msgCgroupReq   uint32 = 11
-	msgCgroupAck   uint32 = 12
-	msgHooksReq    uint32 = 13
-	msgHooksAck    uint32 = 14
-	msgConsole     uint32 = 15
-	msgConsoleAck  uint32 = 16
-	msgSeccompFd   uint32 = 17
-	msgSeccompAck  uint32 = 18
-	msgReady       uint32 = 19
+	msgBootstrap  uint32 = 1
+	msgUsermapReq uint32 = 2
+	msgUsermapAck uint32 = 3
+	msgChildPid   uint32 = 4
+	msgError      uint32 = 5
+	msgConfig     uint32 = 10
+	msgCgroupReq  uint32 = 11
+	msgCgroupAck  uint32 = 12
+	msgHooksReq   uint32 = 13
+	msgHooksAck   uint32 = 14
+	msgConsole    uint32 = 15
+	msgConsoleAck uint32 = 16
+	msgSeccompFd  uint32 = 17
+	msgSeccompAck uint32 = 18
+	msgReady      uint32 = 19
 )
 
 // Bootstrap record kinds (see nsenter.c).

@@ -1,0 +1,168 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/sys/mountinfo"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// cgroupV2 reports whether the container's cgroup is a unified (v2-only) one.
+func cgroupV2(c *Config) bool {
+	if len(c.CgroupMounts) > 0 {
+		return len(c.CgroupMounts) == 1 && c.CgroupMounts[0].Dest == ""
+	}
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
+// mountCgroup mounts a "cgroup" entry: the real cgroup filesystems when the container has
+// its own cgroup namespace, otherwise bind mounts of the container's own cgroup
+// directories. It is read-only unless the options explicitly say "rw".
+func (r *root) mountCgroup(c *Config, m specs.Mount, dest string, o MountOptions) error {
+	if err := checkProcMount(dest, m.Type, nil); err != nil {
+		return err
+	}
+	if o.ClearFlags&unix.MS_RDONLY == 0 {
+		o.Flags |= unix.MS_RDONLY
+	}
+	if cgroupV2(c) {
+		if c.CgroupNS {
+			m2 := specs.Mount{Source: "cgroup2", Type: "cgroup2", Destination: m.Destination}
+			mounted, err := r.fsMount(m2, dest, o.Flags&^unix.MS_BIND, o.Data, false, unix.CGROUP2_SUPER_MAGIC)
+			if err == nil {
+				defer mounted.Close()
+				return finishMount(mounted, o, 0)
+			}
+			// A cgroup namespace without the right to mount (nested user namespace,
+			// ...): show the container's own cgroup instead.
+			if !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EBUSY) || len(c.CgroupMounts) == 0 {
+				return err
+			}
+		}
+		if len(c.CgroupMounts) == 0 {
+			return errors.New("no cgroup to bind into the container")
+		}
+		src, err := os.OpenFile(c.CgroupMounts[0].Source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		o.Flags |= unix.MS_BIND | unix.MS_REC
+		return r.bindMount(src, dest, o)
+	}
+	return r.mountCgroupV1(c, m, dest, o)
+}
+
+// mountCgroupV1 builds the v1 layout: a tmpfs holding one directory per hierarchy plus the
+// symlinks of combined hierarchies ("cpu" -> "cpu,cpuacct").
+func (r *root) mountCgroupV1(c *Config, m specs.Mount, dest string, o MountOptions) error {
+	tm := specs.Mount{Source: "tmpfs", Type: "tmpfs", Destination: m.Destination}
+	to := MountOptions{Flags: o.Flags &^ (unix.MS_RDONLY | unix.MS_BIND | unix.MS_REC), Data: "mode=755"}
+	if err := r.mountTmpfs(tm, dest, to, to.Data); err != nil {
+		return err
+	}
+	var infos []*mountinfo.Info
+	if c.CgroupNS {
+		var err error
+		if infos, err = mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2")); err != nil {
+			return err
+		}
+	}
+	sub := o
+	sub.Propagation, sub.RecAttr = nil, nil
+	for _, cm := range c.CgroupMounts {
+		if cm.Dest == "" || strings.Contains(cm.Dest, "/") {
+			return fmt.Errorf("bad cgroup hierarchy name %q", cm.Dest)
+		}
+		d := path.Join(dest, cm.Dest)
+		if err := r.mountHierarchy(cm, d, sub, infos); err != nil {
+			return fmt.Errorf("cgroup %s: %w", cm.Dest, err)
+		}
+		for _, s := range cm.Symlinks {
+			if err := r.symlinkIn(dest, cm.Dest, s); err != nil {
+				return err
+			}
+		}
+	}
+	top, err := r.open(dest, 0)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	var remount uintptr
+	if o.Flags&unix.MS_RDONLY != 0 {
+		remount = to.Flags | unix.MS_RDONLY
+	}
+	return finishMount(top, o, remount)
+}
+
+func (r *root) mountHierarchy(cm CgroupMount, d string, o MountOptions, infos []*mountinfo.Info) error {
+	if infos == nil {
+		src, err := os.OpenFile(cm.Source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		o.Flags |= unix.MS_BIND | unix.MS_REC
+		return r.bindMount(src, d, o)
+	}
+	fstype, data := hierarchyOf(cm.Source, infos)
+	if fstype == "" {
+		return fmt.Errorf("no cgroup hierarchy holds %s", cm.Source)
+	}
+	magic := int64(unix.CGROUP_SUPER_MAGIC)
+	if fstype == "cgroup2" {
+		magic = unix.CGROUP2_SUPER_MAGIC
+	}
+	m := specs.Mount{Source: fstype, Type: fstype, Destination: d}
+	mounted, err := r.fsMount(m, d, o.Flags&^(unix.MS_BIND|unix.MS_REC), data, false, magic)
+	if err != nil {
+		return err
+	}
+	return mounted.Close()
+}
+
+// hierarchyOf finds the host cgroup mount holding dir and returns its type and the
+// options that select the same hierarchy (controllers or name=).
+func hierarchyOf(dir string, infos []*mountinfo.Info) (fstype, data string) {
+	best := ""
+	for _, mi := range infos {
+		if (dir == mi.Mountpoint || strings.HasPrefix(dir, strings.TrimSuffix(mi.Mountpoint, "/")+"/")) && len(mi.Mountpoint) > len(best) {
+			best, fstype = mi.Mountpoint, mi.FSType
+			var keep []string
+			for _, opt := range strings.Split(mi.VFSOptions, ",") {
+				if opt != "rw" && opt != "ro" && opt != "" {
+					keep = append(keep, opt)
+				}
+			}
+			data = strings.Join(keep, ",")
+		}
+	}
+	if fstype == "cgroup2" {
+		data = ""
+	}
+	return fstype, data
+}
+
+// symlinkIn creates dir/name -> target inside the root.
+func (r *root) symlinkIn(dir, target, name string) error {
+	if strings.Contains(name, "/") {
+		return fmt.Errorf("bad cgroup symlink name %q", name)
+	}
+	d, err := r.open(dir, 0)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := unix.Symlinkat(target, int(d.Fd()), name); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("symlink %s: %w", filepath.Join(dir, name), err)
+	}
+	return nil
+}
