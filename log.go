@@ -84,15 +84,29 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return "exit status " + strconv.Itoa(e.code) }
 
+// codedError is an error that makes runo exit with a specific code (exec's 255).
+type codedError struct {
+	err  error
+	code int
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
 func fatal(app *cli.App, err error) {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		os.Exit(ee.code)
+	}
+	code := 1
+	var ce *codedError
+	if errors.As(err, &ce) {
+		code = ce.code
 	}
 	l, ok := app.Metadata["logger"].(*logger)
 	if !ok {
 		l = &logger{out: os.Stderr}
 	}
 	l.Error(err)
-	os.Exit(1)
+	os.Exit(code)
 }

@@ -82,7 +82,7 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "rootless", Hidden: true, Usage: "ignored"},
 		},
 		Commands: []*cli.Command{
-			createCommand, deleteCommand, featuresCommand, killCommand, listCommand,
+			createCommand, deleteCommand, execCommand, featuresCommand, killCommand, listCommand,
 			eventsCommand, pauseCommand, psCommand, resumeCommand, runCommand, specCommand,
 			startCommand, stateCommand, updateCommand,
 		},

@@ -129,6 +129,8 @@ func relayConsole(master *os.File) func() {
 			cur = c
 		}
 	}
+	// Our own terminal already turns \n into \r\n; the container's pty must not do it again.
+	console.ClearONLCR(master.Fd())
 	resizePty(master)
 	go io.Copy(master, os.Stdin)
 	done := make(chan struct{})

@@ -14,7 +14,7 @@ import (
 // master to the parent, and makes the slave the process's controlling terminal and stdio. The
 // slave is opened from the master (TIOCGPTPEER), never by its /dev/pts/N name, which the
 // container could have swapped for a symlink (CVE-2025-52565).
-func (in *initProc) setupConsole() error {
+func (in *initProc) setupConsole(mountConsole bool) error {
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("process.terminal: open /dev/ptmx: %w", err)
@@ -40,8 +40,10 @@ func (in *initProc) setupConsole() error {
 	} else {
 		closeFiles(files)
 	}
-	if err := rootfs.MountConsole(slaveFile); err != nil {
-		return err
+	if mountConsole {
+		if err := rootfs.MountConsole(slaveFile); err != nil {
+			return err
+		}
 	}
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("process.terminal: setsid: %w", err)

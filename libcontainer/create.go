@@ -132,6 +132,7 @@ type builder struct {
 	sync   *syncConn
 	pid    int
 	cmd    *exec.Cmd
+	exec   bool // a `runo exec` process, not the container's init
 }
 
 func (b *builder) build() (*Created, error) {
@@ -225,13 +226,16 @@ func (b *builder) spawn(fifo *os.File) error {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), fmt.Sprintf("preserved-%d", 3+i)))
 	}
 	syncFd := 3 + len(cmd.ExtraFiles)
-	cmd.ExtraFiles = append(cmd.ExtraFiles, child, fifo)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, child)
 	cmd.Env = []string{
 		fmt.Sprintf("%s=%d", envInitPipe, syncFd),
-		fmt.Sprintf("%s=%d", envFifoFd, syncFd+1),
 		// init is short-lived and execs soon: collecting garbage would only cost time.
 		"GOGC=off",
 		"GOMAXPROCS=1",
+	}
+	if fifo != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, fifo)
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", envFifoFd, syncFd+1))
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start container init: %w", err)
@@ -319,8 +323,8 @@ func (b *builder) configure() (*os.File, error) {
 	cfg := &initConfig{
 		ID: b.c.state.ID, Bundle: b.c.state.Bundle, Rootfs: b.c.state.Rootfs, Pid: b.pid,
 		Spec: b.spec, NoPivot: b.opts.NoPivot, NoNewKeyring: b.opts.NoNewKeyring,
-		PreserveFds: b.opts.PreserveFds,
-		CgroupNS:    hasNewNamespace(b.spec, specs.CgroupNamespace),
+		PreserveFds: b.opts.PreserveFds, Exec: b.exec,
+		CgroupNS: hasNewNamespace(b.spec, specs.CgroupNamespace),
 	}
 	for _, m := range b.cg.MountPoints() {
 		cfg.CgroupMounts = append(cfg.CgroupMounts, rootfs.CgroupMount{Source: m.Source, Dest: m.Dest, Symlinks: m.Symlinks})
@@ -482,4 +486,6 @@ type initConfig struct {
 	PreserveFds  int                  `json:"preserve_fds"`
 	CgroupNS     bool                 `json:"cgroup_ns"`
 	CgroupMounts []rootfs.CgroupMount `json:"cgroup_mounts"`
+	// Exec is set for a `runo exec` process: join, don't build.
+	Exec bool `json:"exec"`
 }

@@ -27,9 +27,11 @@ func Init() error {
 	if err != nil {
 		return fmt.Errorf("runo init must be started by runo: %s not set", envInitPipe)
 	}
-	fifoFd, err := strconv.Atoi(os.Getenv(envFifoFd))
-	if err != nil {
-		return fmt.Errorf("runo init: %s not set", envFifoFd)
+	fifoFd := -1
+	if v := os.Getenv(envFifoFd); v != "" {
+		if fifoFd, err = strconv.Atoi(v); err != nil {
+			return fmt.Errorf("runo init: bad %s", envFifoFd)
+		}
 	}
 	conn := &syncConn{f: os.NewFile(uintptr(syncFd), "sync")}
 	payload, _, err := conn.expect(msgConfig)
@@ -41,6 +43,9 @@ func Init() error {
 		return reportInit(conn, fmt.Errorf("decode init config: %w", err))
 	}
 	in := &initProc{conn: conn, cfg: &cfg, spec: cfg.Spec, fifoFd: fifoFd}
+	if cfg.Exec {
+		return reportInit(conn, in.runExec())
+	}
 	return reportInit(conn, in.run())
 }
 
@@ -66,6 +71,7 @@ type initProc struct {
 	spec   *specs.Spec
 	fifoFd int
 	joined bool
+	exe    string // the resolved process.args[0]
 }
 
 // joinCgroup asks the parent to move init into the container's cgroup, then creates the
@@ -87,7 +93,7 @@ func (in *initProc) joinCgroup() error {
 	if err := setAffinity(in.spec.Process.ExecCPUAffinity, false); err != nil {
 		return err
 	}
-	if in.cfg.CgroupNS {
+	if in.cfg.CgroupNS && !in.cfg.Exec {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
@@ -104,21 +110,32 @@ func (in *initProc) request(req, ack uint32) error {
 	return err
 }
 
-func (in *initProc) run() error {
+// prepare validates and builds everything that allocates, before init joins the cgroup, so
+// that the runtime's own memory is not charged to the container.
+func (in *initProc) prepare() (*capabilities.Caps, *seccomp.Filter, error) {
 	spec, proc := in.spec, in.spec.Process
-	// Validate and build everything that allocates before joining the cgroup, so that the
-	// runtime's own memory is not charged to the container.
 	caps, err := capabilities.New(proc.Capabilities)
 	if err != nil {
-		return fmt.Errorf("process.capabilities: %w", err)
+		return nil, nil, fmt.Errorf("process.capabilities: %w", err)
 	}
 	var filter *seccomp.Filter
 	if spec.Linux.Seccomp != nil {
 		if filter, err = seccomp.Build(spec.Linux.Seccomp); err != nil {
-			return fmt.Errorf("linux.seccomp: %w", err)
+			return nil, nil, fmt.Errorf("linux.seccomp: %w", err)
 		}
 	}
 	if err := setAffinity(proc.ExecCPUAffinity, true); err != nil {
+		return nil, nil, err
+	}
+	return caps, filter, nil
+}
+
+// run is init's path for create/run: build the container around the process, wait for
+// `start`, exec.
+func (in *initProc) run() error {
+	spec, proc := in.spec, in.spec.Process
+	caps, filter, err := in.prepare()
+	if err != nil {
 		return err
 	}
 	if hasNamespace(spec, specs.UTSNamespace) {
@@ -133,15 +150,11 @@ func (in *initProc) run() error {
 		CgroupNS: false, CgroupMounts: in.cfg.CgroupMounts,
 		BeforePivot: in.beforePivot,
 	}
-	if hasNewNamespace(spec, specs.MountNamespace) || hasNamespace(spec, specs.MountNamespace) {
-		if err := rootfs.Setup(rc); err != nil {
-			return err
-		}
-	} else if err := in.beforePivot(); err != nil {
+	if err := rootfs.Setup(rc); err != nil {
 		return err
 	}
 	if proc.Terminal {
-		if err := in.setupConsole(); err != nil {
+		if err := in.setupConsole(true); err != nil {
 			return err
 		}
 	}
@@ -158,6 +171,36 @@ func (in *initProc) run() error {
 	if !in.cfg.NoNewKeyring {
 		joinSessionKeyring(in.cfg.ID)
 	}
+	if err := in.setupProcess(caps, filter); err != nil {
+		return err
+	}
+	fifo, err := openFifo(in.fifoFd)
+	if err != nil {
+		return err
+	}
+	in.conn.f.Close()
+	// startContainer hooks run before the byte that releases `start`, so that `start` reports
+	// their failure and returns only once they are done.
+	if h := spec.Hooks; h != nil && len(h.StartContainer) > 0 {
+		state := specs.State{Version: specs.Version, ID: in.cfg.ID, Status: StatusCreated, Pid: in.cfg.Pid,
+			Bundle: in.cfg.Bundle, Annotations: spec.Annotations}
+		if err := runHooks("startContainer", h.StartContainer, state); err != nil {
+			fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
+			unix.Write(fifo, []byte{fifoHookFailed})
+			os.Exit(1)
+		}
+	}
+	if _, err := unix.Write(fifo, []byte{fifoStarted}); err != nil {
+		os.Exit(1)
+	}
+	unix.Close(fifo)
+	return execProcess(proc, in.exe)
+}
+
+// setupProcess applies the process's security context and attributes, joins the cgroup, and
+// reports ready. What follows it must not allocate much (see joinCgroup).
+func (in *initProc) setupProcess(caps *capabilities.Caps, filter *seccomp.Filter) error {
+	spec, proc := in.spec, in.spec.Process
 	if err := applyLSM(proc); err != nil {
 		return err
 	}
@@ -187,37 +230,19 @@ func (in *initProc) run() error {
 	if err != nil {
 		return err
 	}
+	in.exe = exe
 	if proc.NoNewPrivileges && filter != nil {
 		// As late as possible, so the profile need allow only the few calls that follow.
 		if err := in.loadSeccomp(filter); err != nil {
 			return err
 		}
 	}
-	if err := in.conn.send(msgReady, nil); err != nil {
-		return err
-	}
-	fifo, err := openFifo(in.fifoFd)
-	if err != nil {
-		return err
-	}
-	in.conn.f.Close()
-	// startContainer hooks run before the byte that releases `start`, so that `start` reports
-	// their failure and returns only once they are done.
-	if h := spec.Hooks; h != nil && len(h.StartContainer) > 0 {
-		state := specs.State{Version: specs.Version, ID: in.cfg.ID, Status: StatusCreated, Pid: in.cfg.Pid,
-			Bundle: in.cfg.Bundle, Annotations: spec.Annotations}
-		if err := runHooks("startContainer", h.StartContainer, state); err != nil {
-			fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
-			unix.Write(fifo, []byte{fifoHookFailed})
-			os.Exit(1)
-		}
-	}
-	if _, err := unix.Write(fifo, []byte{fifoStarted}); err != nil {
-		os.Exit(1)
-	}
-	unix.Close(fifo)
-	env := processEnv(proc)
-	if err := unix.Exec(exe, proc.Args, env); err != nil {
+	return in.conn.send(msgReady, nil)
+}
+
+// execProcess replaces init with the container's process.
+func execProcess(proc *specs.Process, exe string) error {
+	if err := unix.Exec(exe, proc.Args, processEnv(proc)); err != nil {
 		fmt.Fprintf(os.Stderr, "runo init: exec %s: %v\n", exe, err)
 		os.Exit(127)
 	}

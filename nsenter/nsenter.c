@@ -246,6 +246,12 @@ __attribute__((constructor)) static void nsenter(void)
 		return;
 	syncfd = atoi(env);
 
+	/* Not dumpable while we are runo: a process in the container we are joining must not
+	 * ptrace us or open our /proc files to take our fds (CVE-2016-9962). execve of the
+	 * container's program makes it dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("prctl(PR_SET_DUMPABLE)");
+
 	uint32_t len;
 	char *buf = read_frame(MSG_BOOTSTRAP, &len);
 	struct bootstrap b;

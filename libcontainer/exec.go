@@ -1,0 +1,125 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// ExecOpts are the options of `runo exec`.
+type ExecOpts struct {
+	Process       *specs.Process
+	ConsoleSocket string
+	PidFile       string
+	Detach        bool
+	PreserveFds   int
+	IgnorePaused  bool
+	Log           Logger
+}
+
+// Execd is a process started by Exec. For a foreground exec the caller waits for Pid (runo is
+// its parent) and relays Console when there is a terminal.
+type Execd struct {
+	Pid     int
+	Console *os.File
+}
+
+// ErrExecSetup marks errors that happened before the process started: the CLI exits 255 for
+// them, as runc does.
+var ErrExecSetup = errors.New("exec failed")
+
+// Exec starts a new process in every namespace and the cgroup of the running container, with
+// its security context (capabilities, seccomp, LSM label, no_new_privs, rlimits) as given in
+// o.Process. It goes through the same nsenter bootstrap and init as the container itself.
+func (c *Container) Exec(o ExecOpts) (*Execd, error) {
+	switch c.Status() {
+	case StatusRunning, StatusCreated:
+	case StatusPaused:
+		if !o.IgnorePaused {
+			return nil, fmt.Errorf("%w: cannot exec in a paused container (use --ignore-paused to override)", ErrExecSetup)
+		}
+	default:
+		return nil, fmt.Errorf("%w: cannot exec in a stopped container", ErrExecSetup)
+	}
+	if c.state.Config == nil {
+		return nil, fmt.Errorf("%w: the container's config was not recorded", ErrExecSetup)
+	}
+	if o.Process.Terminal && o.Detach && o.ConsoleSocket == "" {
+		return nil, fmt.Errorf("%w: cannot allocate tty if runo will detach without setting console socket", ErrExecSetup)
+	}
+	if !o.Process.Terminal && o.ConsoleSocket != "" {
+		return nil, fmt.Errorf("%w: cannot use console socket if runo will not allocate a tty", ErrExecSetup)
+	}
+	spec := *c.state.Config
+	linux := *spec.Linux
+	spec.Linux = &linux
+	spec.Process = o.Process
+	// Join every namespace of the container's init; create none.
+	linux.Namespaces = nil
+	for _, t := range nsOrder {
+		if p, ok := c.state.Namespaces[t]; ok {
+			if t == specs.UserNamespace && !hasNamespace(c.state.Config, t) {
+				continue
+			}
+			linux.Namespaces = append(linux.Namespaces, specs.LinuxNamespace{Type: t, Path: p})
+		}
+	}
+	linux.TimeOffsets = nil
+	spec.Hooks = nil
+	if err := validateProcess(&spec); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrExecSetup, err)
+	}
+
+	b := &builder{c: c, spec: &spec, opts: CreateOpts{
+		Root: c.root, ID: c.state.ID, ConsoleSocket: o.ConsoleSocket, PidFile: o.PidFile,
+		PreserveFds: o.PreserveFds, Detach: o.Detach, Log: o.Log,
+	}, exec: true}
+	cg, err := c.cgroup()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrExecSetup, err)
+	}
+	b.cg = cg
+	if err := b.spawn(nil); err != nil {
+		b.cleanup()
+		return nil, fmt.Errorf("%w: %v", ErrExecSetup, err)
+	}
+	console, err := b.configure()
+	if err != nil {
+		b.cleanup()
+		return nil, fmt.Errorf("%w: %v", ErrExecSetup, err)
+	}
+	b.sync.f.Close()
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, b.pid); err != nil {
+			unix.Kill(b.pid, unix.SIGKILL)
+			return nil, err
+		}
+	}
+	return &Execd{Pid: b.pid, Console: console}, nil
+}
+
+// runExec is init's path for `runo exec`: the namespaces are joined already (nsenter.c), the
+// rootfs exists; set the process up and exec it.
+func (in *initProc) runExec() error {
+	proc := in.spec.Process
+	caps, filter, err := in.prepare()
+	if err != nil {
+		return err
+	}
+	if proc.Terminal {
+		if err := in.setupConsole(false); err != nil {
+			return err
+		}
+	}
+	if !in.cfg.NoNewKeyring {
+		joinSessionKeyring(in.cfg.ID)
+	}
+	if err := in.setupProcess(caps, filter); err != nil {
+		return err
+	}
+	in.conn.f.Close()
+	return execProcess(proc, in.exe)
+}
