@@ -57,7 +57,9 @@ func (c *Container) destroy() error {
 	if m, err := c.cgroup(); err != nil {
 		first = err
 	} else {
-		if c.state.SharedPidNS {
+		// Stragglers: processes of a container without its own pid namespace, or still being
+		// torn down by the kernel after init died.
+		if pids, err := m.Pids(); err == nil && len(pids) > 0 {
 			m.Kill(int(unix.SIGKILL))
 		}
 		if err := m.Destroy(); err != nil {

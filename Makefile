@@ -1,0 +1,62 @@
+# runo build and test entry points. `make test` is what CI runs.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+
+GO        ?= go
+BINARY    := bin/runo
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
+DEB_DEPS  := libseccomp-dev pkg-config busybox-static gcc make
+# Unit packages: everything except the integration suite, which needs the
+# built binary and is run separately below.
+UNIT_PKGS  = $(shell $(GO) list ./... | grep -v /tests/integration)
+
+.PHONY: all build deps demo test unit integration vet clean
+
+all: build
+
+build:
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) .
+
+# Install only what is missing; `apt-get update` only when something is.
+deps:
+	@missing=""; \
+	for p in $(DEB_DEPS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo: deps build
+	bash tests/demo.sh $(abspath $(BINARY))
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 $(UNIT_PKGS)
+
+# -v output goes to a log; the console shows everything but the per-test
+# RUN/PASS chatter, then a pass/fail count line.
+integration:
+	@log=$$(mktemp /tmp/runo-integration.XXXXXX); \
+	RUNO_BINARY=$(abspath $(BINARY)) RUNO_REQUIRE_BINARY=1 \
+		$(GO) test -count=1 -v -timeout 15m ./tests/integration/ >$$log 2>&1; \
+	status=$$?; \
+	grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' $$log; \
+	passed=$$(grep -cE '^\s*--- PASS' $$log); \
+	failed=$$(grep -cE '^\s*--- FAIL' $$log); \
+	skipped=$$(grep -cE '^\s*--- SKIP' $$log); \
+	rm -f $$log; \
+	echo "integration: $$passed passed, $$failed failed, $$skipped skipped"; \
+	exit $$status
+
+test: deps build vet unit integration
+
+clean:
+	rm -rf bin
+	$(GO) clean -testcache

@@ -1,0 +1,153 @@
+package integration
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-dev/runo/tests/testbundle"
+)
+
+func TestRunExitCodes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"exit 0", []string{"true"}, 0},
+		{"exit 1", []string{"false"}, 1},
+		{"exit 3", sh("exit 3"), 3},
+		{"exit 255", sh("exit 255"), 255},
+		// The shell kills itself: 128+signal, as a shell would report it.
+		{"self SIGKILL no pidns init", sh("kill -9 $$"), 137},
+		{"self SIGTERM no pidns init", sh("kill -15 $$"), 143},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := testbundle.New(t, testbundle.WithArgs(tc.args...))
+			if strings.Contains(tc.name, "no pidns") {
+				// pid 1 of a pid namespace cannot be killed by itself: the
+				// kernel drops signals to init sent from inside its namespace.
+				b.Mutate(func(s *specs.Spec) { removeNamespace(s, specs.PIDNamespace) })
+			}
+			r := b.Run()
+			if r.ExitCode != tc.want {
+				t.Fatalf("run %q: exit %d, want %d\nstderr: %s", tc.args, r.ExitCode, tc.want, r.Stderr)
+			}
+			// A foreground run leaves nothing to delete.
+			if r := b.Runo("state", b.ID); r.ExitCode == 0 {
+				t.Errorf("container still exists after foreground run: %s", r.Stdout)
+			}
+		})
+	}
+}
+
+func TestRunStdio(t *testing.T) {
+	t.Parallel()
+	b := testbundle.New(t, testbundle.WithArgs(sh("echo out; echo err >&2; exit 0")...))
+	r := b.Run()
+	mustExit(t, r, 0, "run")
+	if r.Stdout != "out\n" {
+		t.Errorf("stdout = %q, want %q", r.Stdout, "out\n")
+	}
+	if !strings.Contains(r.Stderr, "err\n") {
+		t.Errorf("stderr = %q, want it to contain %q", r.Stderr, "err\n")
+	}
+}
+
+// TestRunKilledBySIGKILL kills a foreground container from outside with
+// `kill ID KILL`; run must report 128+9.
+func TestRunKilledBySIGKILL(t *testing.T) {
+	t.Parallel()
+	b := testbundle.New(t, testbundle.WithArgs(sleeper...))
+	run := b.Command("run", "--bundle", b.Dir, b.ID)
+	run.Start()
+	if err := b.WaitStatus(specs.StateRunning, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	mustExit(t, b.Runo("kill", b.ID, "KILL"), 0, "kill")
+	r := run.Wait()
+	if r.ExitCode != 137 {
+		t.Fatalf("run exit %d, want 137\nstderr: %s", r.ExitCode, r.Stderr)
+	}
+}
+
+// TestRunForwardsSignals sends SIGTERM to the runtime process of a foreground
+// run; it must forward it to the container, whose sleep dies of it (143).
+func TestRunForwardsSignals(t *testing.T) {
+	t.Parallel()
+	b := testbundle.New(t, testbundle.WithArgs(sleeper...))
+	// sleep as a pid namespace's init would ignore SIGTERM; keep it an
+	// ordinary process so the default action applies.
+	b.Mutate(func(s *specs.Spec) { removeNamespace(s, specs.PIDNamespace) })
+	run := b.Command("run", "--bundle", b.Dir, b.ID)
+	run.Start()
+	if err := b.WaitStatus(specs.StateRunning, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("signal runtime: %v", err)
+	}
+	r := run.Wait()
+	if r.ExitCode != 143 {
+		t.Fatalf("run exit %d, want 143 (SIGTERM forwarded)\nstderr: %s", r.ExitCode, r.Stderr)
+	}
+}
+
+func TestRunDetached(t *testing.T) {
+	t.Parallel()
+	b := testbundle.New(t, testbundle.WithArgs(sleeper...))
+	r := b.Run("-d")
+	mustExit(t, r, 0, "run -d")
+	if r.Duration > 20*time.Second {
+		t.Errorf("run -d took %v; it must not wait for the container", r.Duration)
+	}
+	st := b.MustStatus(specs.StateRunning)
+	if st.Pid <= 0 {
+		t.Errorf("pid = %d", st.Pid)
+	}
+	mustExit(t, b.Runo("kill", b.ID, "KILL"), 0, "kill")
+	if err := b.WaitStatus(specs.StateStopped, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	mustExit(t, b.Runo("delete", b.ID), 0, "delete")
+}
+
+// TestKillSignals: default signal is SIGTERM; a named or numbered signal is
+// delivered; the init traps them and reports which arrived.
+func TestKillSignals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string // after "kill ID"
+		trap string
+	}{
+		{"default is TERM", nil, "TERM"},
+		{"name with SIG", []string{"SIGUSR1"}, "USR1"},
+		{"name without SIG", []string{"HUP"}, "HUP"},
+		{"number", []string{"10"}, "USR1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := testbundle.New(t)
+			logDir := t.TempDir()
+			b.Mutate(func(s *specs.Spec) {
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/log", Type: "bind", Source: logDir, Options: []string{"bind"}})
+				s.Process.Args = sh("trap 'echo " + tc.trap + " > /log/got; exit 0' " + tc.trap + "; echo ready > /log/ready; while true; do sleep 0.1; done")
+			})
+			mustExit(t, b.Run("-d"), 0, "run -d")
+			waitFile(t, logDir+"/ready", 10*time.Second)
+			mustExit(t, b.Runo(append([]string{"kill", b.ID}, tc.args...)...), 0, "kill")
+			got := waitFile(t, logDir+"/got", 10*time.Second)
+			if strings.TrimSpace(got) != tc.trap {
+				t.Errorf("trapped %q, want %q", got, tc.trap)
+			}
+		})
+	}
+}
