@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -115,11 +114,21 @@ func checkTerminalOpts(spec *specs.Spec, o CreateOpts) error {
 	return nil
 }
 
+// currentOwner is the user name of the caller for the state's "owner" field, read from
+// /etc/passwd directly: os/user would go through NSS on every create.
 func currentOwner() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
+	uid := strconv.Itoa(os.Getuid())
+	b, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		return uid
 	}
-	return strconv.Itoa(os.Getuid())
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.SplitN(line, ":", 4)
+		if len(f) >= 3 && f[2] == uid {
+			return f[0]
+		}
+	}
+	return uid
 }
 
 // builder holds what one Create has made so far, so that cleanup can undo exactly that.

@@ -115,7 +115,9 @@ func (in *initProc) runExec() error {
 		}
 	}
 	if !in.cfg.NoNewKeyring {
-		joinSessionKeyring(in.cfg.ID)
+		if err := joinSessionKeyring(in.cfg.ID, proc.SelinuxLabel); err != nil {
+			return err
+		}
 	}
 	if err := in.setupProcess(caps, filter); err != nil {
 		return err

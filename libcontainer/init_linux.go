@@ -169,7 +169,9 @@ func (in *initProc) run() error {
 		return err
 	}
 	if !in.cfg.NoNewKeyring {
-		joinSessionKeyring(in.cfg.ID)
+		if err := joinSessionKeyring(in.cfg.ID, proc.SelinuxLabel); err != nil {
+			return err
+		}
 	}
 	if err := in.setupProcess(caps, filter); err != nil {
 		return err

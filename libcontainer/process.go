@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runo-dev/runo/libcontainer/capabilities"
+	"github.com/runo-dev/runo/selinux"
 )
 
 var rlimitTypes = map[string]int{
@@ -106,8 +107,12 @@ func writeProcFile(procfd int, rel, value string) error {
 
 // joinSessionKeyring gives the container a session keyring of its own, so it cannot read the
 // host's. Kernels or user namespaces without keyring support are not an error (as runc).
-func joinSessionKeyring(id string) {
+func joinSessionKeyring(id, label string) error {
+	if err := selinux.SetKeyLabel(label); err != nil {
+		return err
+	}
 	unix.KeyctlJoinSessionKeyring("_ses." + id)
+	return nil
 }
 
 func apparmorEnabled() bool {
@@ -131,7 +136,7 @@ func applyLSM(proc *specs.Process) error {
 			return fmt.Errorf("process.apparmorProfile %s: %w", proc.ApparmorProfile, err)
 		}
 	}
-	return applySELinux(proc)
+	return selinux.SetExecLabel(proc.SelinuxLabel)
 }
 
 func setProcessAttrs(proc *specs.Process, personality *specs.LinuxPersonality) error {
