@@ -10,7 +10,7 @@ var createCommand = &cli.Command{
 	Name:      "create",
 	Usage:     "create a container",
 	ArgsUsage: "<container-id>",
-	Flags:     append([]cli.Flag{&cli.StringFlag{Name: "pidfd-socket", Hidden: true}}, createFlags...),
+	Flags:     createFlags,
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, true); err != nil {
 			return err

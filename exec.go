@@ -21,7 +21,7 @@ var execCommand = &cli.Command{
 	ArgsUsage: "<container-id> <command> [command options]  ||  -p process.json <container-id>",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "console-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},
-		&cli.StringFlag{Name: "pidfd-socket", Usage: "not supported yet"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the exec process"},
 		&cli.StringFlag{Name: "cwd", Usage: "current working directory in the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
@@ -43,7 +43,7 @@ var execCommand = &cli.Command{
 		if err := checkArgs(c, 1, false); err != nil {
 			return execFailed(err)
 		}
-		for _, f := range []string{"pidfd-socket", "cgroup"} {
+		for _, f := range []string{"cgroup"} {
 			if c.IsSet(f) {
 				return execFailed(fmt.Errorf("--%s: not supported yet", f))
 			}
@@ -65,7 +65,8 @@ var execCommand = &cli.Command{
 		}
 		ex, err := ct.Exec(libcontainer.ExecOpts{
 			Process: proc, ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
-			Detach: detach, PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused"),
+			PidfdSocket: c.String("pidfd-socket"),
+			Detach:      detach, PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused"),
 			Log: loggerOf(c),
 		})
 		if err != nil {

@@ -20,7 +20,6 @@ var runCommand = &cli.Command{
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detach from the container's process"},
 		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
 		&cli.BoolFlag{Name: "no-subreaper", Usage: "disable the use of the subreaper used to reap reparented processes"},
-		&cli.StringFlag{Name: "pidfd-socket", Hidden: true},
 	}, createFlags...),
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, true); err != nil {

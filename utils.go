@@ -34,6 +34,7 @@ var createFlags = []cli.Flag{
 	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: "", Usage: "path to the root of the bundle directory, defaults to the current directory"},
 	&cli.StringFlag{Name: "console-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},
 	&cli.StringFlag{Name: "pid-file", Usage: "specify the file to write the process id to"},
+	&cli.StringFlag{Name: "pidfd-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the init process"},
 	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot root to jail process inside rootfs"},
 	&cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container"},
 	&cli.IntFlag{Name: "preserve-fds", Usage: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
@@ -61,7 +62,7 @@ func createOpts(c *cli.Context, detach bool) (libcontainer.CreateOpts, error) {
 	}
 	return libcontainer.CreateOpts{
 		Root: c.String("root"), ID: c.Args().First(), Bundle: bundle,
-		ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
+		ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"), PidfdSocket: c.String("pidfd-socket"),
 		NoPivot: c.Bool("no-pivot"), NoNewKeyring: c.Bool("no-new-keyring"),
 		PreserveFds: preserve, ExtraEnv: env, Detach: detach, Log: loggerOf(c),
 	}, nil

@@ -70,17 +70,32 @@ func ptyPeer(master int) (int, error) {
 // sendConsole hands the pty master to the engine listening on the --console-socket, as runc
 // does: one message whose SCM_RIGHTS carries the fd; the payload is a name receivers ignore.
 func sendConsole(path string, master *os.File) error {
+	return sendFd("--console-socket", path, master.Name(), int(master.Fd()))
+}
+
+// sendPidfd hands a pidfd of the container's process to the engine at --pidfd-socket.
+func sendPidfd(path string, pid int) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("--pidfd-socket: pidfd_open: %w", err)
+	}
+	defer unix.Close(fd)
+	return sendFd("--pidfd-socket", path, "pidfd", fd)
+}
+
+// sendFd connects to the AF_UNIX stream socket at path and sends fd with a name payload.
+func sendFd(flag, path, name string, fd int) error {
 	conn, err := net.Dial("unix", path)
 	if err != nil {
-		return fmt.Errorf("--console-socket %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	defer conn.Close()
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {
-		return fmt.Errorf("--console-socket %s: not a unix socket", path)
+		return fmt.Errorf("%s %s: not a unix socket", flag, path)
 	}
-	if _, _, err := uc.WriteMsgUnix([]byte(master.Name()), unix.UnixRights(int(master.Fd())), nil); err != nil {
-		return fmt.Errorf("--console-socket %s: send pty: %w", path, err)
+	if _, _, err := uc.WriteMsgUnix([]byte(name), unix.UnixRights(fd), nil); err != nil {
+		return fmt.Errorf("%s %s: send fd: %w", flag, path, err)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ type CreateOpts struct {
 	ID            string
 	Bundle        string
 	ConsoleSocket string
+	PidfdSocket   string
 	PidFile       string
 	NoPivot       bool
 	NoNewKeyring  bool
@@ -188,10 +189,8 @@ func (b *builder) build() (*Created, error) {
 	if err := st.save(b.c.dir); err != nil {
 		return nil, err
 	}
-	if b.opts.PidFile != "" {
-		if err := writePidFile(b.opts.PidFile, b.pid); err != nil {
-			return nil, err
-		}
+	if err := b.publish(); err != nil {
+		return nil, err
 	}
 	b.sync.f.Close()
 	return &Created{Container: b.c, Console: console}, nil
@@ -481,6 +480,21 @@ func writePidFile(path string, pid int) error {
 		return fmt.Errorf("--pid-file: %w", err)
 	}
 	return writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644)
+}
+
+// publish tells the caller's tools about the new process: --pid-file and --pidfd-socket.
+func (b *builder) publish() error {
+	if b.opts.PidFile != "" {
+		if err := writePidFile(b.opts.PidFile, b.pid); err != nil {
+			return err
+		}
+	}
+	if b.opts.PidfdSocket != "" {
+		if err := sendPidfd(b.opts.PidfdSocket, b.pid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // initConfig is the msgConfig payload: everything the Go side of init needs.

@@ -13,6 +13,7 @@ import (
 type ExecOpts struct {
 	Process       *specs.Process
 	ConsoleSocket string
+	PidfdSocket   string
 	PidFile       string
 	Detach        bool
 	PreserveFds   int
@@ -74,7 +75,7 @@ func (c *Container) Exec(o ExecOpts) (*Execd, error) {
 	}
 
 	b := &builder{c: c, spec: &spec, opts: CreateOpts{
-		Root: c.root, ID: c.state.ID, ConsoleSocket: o.ConsoleSocket, PidFile: o.PidFile,
+		Root: c.root, ID: c.state.ID, ConsoleSocket: o.ConsoleSocket, PidFile: o.PidFile, PidfdSocket: o.PidfdSocket,
 		PreserveFds: o.PreserveFds, Detach: o.Detach, Log: o.Log,
 	}, exec: true}
 	cg, err := c.cgroup()
@@ -92,11 +93,9 @@ func (c *Container) Exec(o ExecOpts) (*Execd, error) {
 		return nil, fmt.Errorf("%w: %v", ErrExecSetup, err)
 	}
 	b.sync.f.Close()
-	if o.PidFile != "" {
-		if err := writePidFile(o.PidFile, b.pid); err != nil {
-			unix.Kill(b.pid, unix.SIGKILL)
-			return nil, err
-		}
+	if err := b.publish(); err != nil {
+		unix.Kill(b.pid, unix.SIGKILL)
+		return nil, err
 	}
 	return &Execd{Pid: b.pid, Console: console}, nil
 }
