@@ -71,7 +71,9 @@ func runForeground(opts libcontainer.CreateOpts, sigs chan os.Signal, keep bool)
 		return err
 	}
 	pid := ct.State().InitPid
+	opts.Log.Debugf("container %s started", opts.ID)
 	status := waitForeground(pid, sigs, ct.Console)
+	opts.Log.Debugf("container %s exited with %d", opts.ID, status)
 	// Delete before draining the terminal: it kills what is left in the container, so the pty
 	// reaches EOF.
 	if !keep {

@@ -173,13 +173,16 @@ func (b *builder) build() (*Created, error) {
 	}
 	defer fifo.Close()
 
+	b.debugf("cgroup %s ready", spec.Linux.CgroupsPath)
 	if err := b.spawn(fifo); err != nil {
 		return nil, err
 	}
+	b.debugf("init %d in its namespaces", b.pid)
 	console, err := b.configure()
 	if err != nil {
 		return nil, err
 	}
+	b.debugf("init %d ready", b.pid)
 	startTime, _, err := processStartTime(b.pid)
 	if err != nil {
 		return nil, fmt.Errorf("container init exited during setup")
@@ -194,6 +197,12 @@ func (b *builder) build() (*Created, error) {
 	}
 	b.sync.f.Close()
 	return &Created{Container: b.c, Console: console}, nil
+}
+
+func (b *builder) debugf(format string, args ...any) {
+	if b.opts.Log != nil {
+		b.opts.Log.Debugf(format, args...)
+	}
 }
 
 // cgroupResources is linux.resources with runc's default device rules appended: the standard
