@@ -419,6 +419,12 @@ func (b *builder) serve(t uint32, payload []byte, files []*os.File, console **os
 	case msgReady:
 		closeFiles(files)
 		return 0, nil
+	case msgWarning:
+		closeFiles(files)
+		if b.opts.Log != nil {
+			b.opts.Log.Warnf("%s", payload)
+		}
+		return 0, nil
 	case msgError:
 		closeFiles(files)
 		return 0, decodeError(payload)

@@ -118,6 +118,15 @@ func (in *initProc) prepare() (*capabilities.Caps, *seccomp.Filter, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("process.capabilities: %w", err)
 	}
+	dropped, err := caps.DropUngrantable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("process.capabilities: %w", err)
+	}
+	for _, w := range append(caps.Warnings(), dropped...) {
+		if err := in.conn.send(msgWarning, []byte("process."+w)); err != nil {
+			return nil, nil, err
+		}
+	}
 	var filter *seccomp.Filter
 	if spec.Linux.Seccomp != nil {
 		if filter, err = seccomp.Build(spec.Linux.Seccomp); err != nil {

@@ -24,6 +24,9 @@ package libcontainer
 //	parent → Go  msgSeccompAck
 //	Go → parent  msgReady       init waits on the exec fifo; the container is "created"
 //
+// At any point before msgReady, init may send msgWarning (UTF-8 text, no reply): the parent
+// logs it and the setup goes on (e.g. a capability that cannot be granted here).
+//
 // Either side may send msgError (a UTF-8 message; from Go, JSON errorMsg) instead of the next
 // expected frame; the receiver aborts. The C helper's errors are plain text.
 const (
@@ -42,6 +45,7 @@ const (
 	msgSeccompFd  uint32 = 17
 	msgSeccompAck uint32 = 18
 	msgReady      uint32 = 19
+	msgWarning    uint32 = 20
 )
 
 // Bootstrap record kinds (see nsenter.c).
@@ -90,6 +94,8 @@ func msgName(t uint32) string {
 		return "seccomp-ack"
 	case msgReady:
 		return "ready"
+	case msgWarning:
+		return "warning"
 	}
 	return "unknown"
 }

@@ -24,14 +24,27 @@ func (c *Container) Start() error {
 		return fmt.Errorf("cannot start an already running container")
 	}
 	if err := c.releaseInit(); err != nil {
-		return err
+		return c.abortStart(err)
 	}
 	if h := c.state.Hooks; h != nil && len(h.Poststart) > 0 {
-		if err := runHooks("poststart", h.Poststart, c.specState(StatusRunning)); err != nil && c.log != nil {
-			c.log.Warnf("%v", err)
+		if err := runHooks("poststart", h.Poststart, c.specState(StatusRunning)); err != nil {
+			return c.abortStart(err)
 		}
 	}
 	return nil
+}
+
+// abortStart handles a failed startContainer or poststart hook (or an init that died) as
+// runtime-spec v1.3.0 requires: generate an error, stop the container and continue the
+// lifecycle at "destroy" (its poststop hooks run too). runc 1.1 only warns for poststart.
+func (c *Container) abortStart(cause error) error {
+	if err := c.killAll(c.Status()); err != nil && c.log != nil {
+		c.log.Warnf("stop container after failed start: %v", err)
+	}
+	if err := c.destroy(); err != nil && c.log != nil {
+		c.log.Warnf("destroy container after failed start: %v", err)
+	}
+	return cause
 }
 
 // releaseInit opens the fifo's read end and waits for init's byte, watching that init is still

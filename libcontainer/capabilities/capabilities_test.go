@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestNewValidation(t *testing.T) {
@@ -102,5 +103,52 @@ func TestKnownNames(t *testing.T) {
 		if _, ok := lookup(n); !ok {
 			t.Errorf("%s not accepted by New", n)
 		}
+	}
+}
+
+// TestDropUngrantable: a capability missing from our own bounding set is dropped from every
+// set with a warning, and the others are kept. Dropping from a bounding set is irreversible,
+// so the test checks against this process's real bounding set (this VM lacks
+// CAP_SYS_RESOURCE): whatever is missing here must be reported and removed.
+func TestDropUngrantable(t *testing.T) {
+	all := KnownNames()
+	c, err := New(&specs.LinuxCapabilities{Bounding: all, Effective: all, Permitted: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, name := range all {
+		nr, _ := lookup(name)
+		if nr > c.lastCap {
+			continue
+		}
+		if v, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(nr), 0, 0, 0); err == nil && v == 0 {
+			missing = append(missing, name)
+		}
+	}
+	warnings, err := c.DropUngrantable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(missing) == 0 {
+		if len(warnings) != 0 {
+			t.Fatalf("full bounding set, but warnings %q", warnings)
+		}
+		return
+	}
+	if len(warnings) != 1 {
+		t.Fatalf("missing %v, warnings %q", missing, warnings)
+	}
+	for _, name := range missing {
+		if !strings.Contains(warnings[0], name) {
+			t.Errorf("warning %q does not name %s", warnings[0], name)
+		}
+		nr, _ := lookup(name)
+		if c.bounding&(1<<uint(nr)) != 0 || c.effective&(1<<uint(nr)) != 0 {
+			t.Errorf("%s still requested after DropUngrantable", name)
+		}
+	}
+	if c.bounding == 0 {
+		t.Error("every capability was dropped")
 	}
 }

@@ -186,17 +186,43 @@ func TestHookFailures(t *testing.T) {
 		assertMentions(t, r.Stderr, "time")
 		b.AssertUnchanged(before)
 	})
-	// runo-specific: the spec says a failing poststart hook MUST only log a
-	// warning; the container keeps running.
-	t.Run("failing poststart warns only", func(t *testing.T) {
-		t.Parallel()
+	// runtime-spec v1.3.0 lifecycle step 9: a failing poststart hook MUST generate an error,
+	// stop the container and continue at destroy (runc 1.1 warns and keeps it running). The
+	// poststop hook of the destroy step runs too.
+	t.Run("failing poststart fails start and destroys the container", func(t *testing.T) {
 		b := testbundle.New(t, testbundle.WithArgs(sleeper...))
-		b.Mutate(func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststart: []specs.Hook{failing}} })
+		marker := filepath.Join(b.Dir, "poststop-ran")
+		b.Mutate(func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{
+				Poststart: []specs.Hook{failing},
+				Poststop:  []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + marker}}},
+			}
+		})
+		before := b.Snapshot()
 		b.MustCreate()
 		r := b.Runo("start", b.ID)
-		mustExit(t, r, 0, "start with failing poststart")
+		mustExit(t, r, 1, "start with failing poststart")
 		assertMentions(t, r.Stderr, "poststart")
-		b.MustStatus(specs.StateRunning)
+		if r := b.Runo("state", b.ID); r.ExitCode == 0 {
+			t.Errorf("container still exists after its poststart hook failed: %s", r.Stdout)
+		}
+		if _, err := os.Stat(marker); err != nil {
+			t.Errorf("poststop hook did not run on destroy: %v", err)
+		}
+		b.AssertUnchanged(before)
+	})
+	// Likewise a failing startContainer hook (step 7).
+	t.Run("failing startContainer fails start and destroys the container", func(t *testing.T) {
+		b := testbundle.New(t, testbundle.WithArgs(sleeper...))
+		b.Mutate(func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "exit 3"}}}}
+		})
+		before := b.Snapshot()
+		b.MustCreate()
+		r := b.Runo("start", b.ID)
+		mustExit(t, r, 1, "start with failing startContainer")
+		assertMentions(t, r.Stderr, "startContainer")
+		b.AssertUnchanged(before)
 	})
 	// runo-specific: likewise a failing poststop hook only warns, and the
 	// container is deleted.
