@@ -14,6 +14,9 @@ UNIT_PKGS  = $(shell $(GO) list ./... | grep -v /tests/integration)
 
 .PHONY: all build deps demo test unit integration vet clean
 
+include tests/conformance/conformance.mk
+include tests/bench/bench.mk
+
 all: build
 
 build:
@@ -55,7 +58,9 @@ integration:
 	echo "integration: $$passed passed, $$failed failed, $$skipped skipped"; \
 	exit $$status
 
-test: deps build vet unit integration
+# The whole suite: unit and integration tests, then the OCI conformance suite
+# (tests/conformance; fails on any result not in expected-failures.txt).
+test: deps build vet unit integration conformance-test conformance
 
 clean:
 	rm -rf bin

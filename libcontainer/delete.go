@@ -67,9 +67,12 @@ func (c *Container) destroy() error {
 		}
 	}
 	if h := c.state.Hooks; h != nil && len(h.Poststop) > 0 {
-		if err := runHooks("poststop", h.Poststop, c.specState(StatusStopped)); err != nil && c.log != nil {
-			c.log.Warnf("%v", err)
-		}
+		// A failing poststop hook only warns, and the next ones still run (lifecycle step 13).
+		runHooksOnError("poststop", h.Poststop, c.specState(StatusStopped), func(err error) {
+			if c.log != nil {
+				c.log.Warnf("%v", err)
+			}
+		})
 	}
 	if err := os.RemoveAll(c.dir); err != nil && first == nil {
 		first = fmt.Errorf("remove state: %w", err)

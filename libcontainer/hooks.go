@@ -14,6 +14,12 @@ import (
 
 // runHooks runs each hook in order with the state JSON on stdin; the first failure stops.
 func runHooks(kind string, hooks []specs.Hook, state specs.State) error {
+	return runHooksOnError(kind, hooks, state, nil)
+}
+
+// runHooksOnError is runHooks where a failing hook is passed to onError and the remaining
+// hooks still run if onError is non-nil (poststop: warn and continue).
+func runHooksOnError(kind string, hooks []specs.Hook, state specs.State, onError func(error)) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -23,7 +29,11 @@ func runHooks(kind string, hooks []specs.Hook, state specs.State) error {
 	}
 	for i, h := range hooks {
 		if err := runHook(h, data); err != nil {
-			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+			err = fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+			if onError == nil {
+				return err
+			}
+			onError(err)
 		}
 	}
 	return nil

@@ -42,7 +42,14 @@ func Init() error {
 	if err := json.Unmarshal(payload, &cfg); err != nil {
 		return reportInit(conn, fmt.Errorf("decode init config: %w", err))
 	}
-	in := &initProc{conn: conn, cfg: &cfg, spec: cfg.Spec, fifoFd: fifoFd}
+	in := &initProc{conn: conn, cfg: &cfg, spec: cfg.Spec, fifoFd: fifoFd, fdDir: -1}
+	if fifoFd >= 0 {
+		// Our own fd directory, opened while the host's /proc is still visible: the fifo is
+		// reopened through it at the end, when the container may have no /proc at all.
+		if in.fdDir, err = unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return reportInit(conn, fmt.Errorf("open /proc/self/fd: %w", err))
+		}
+	}
 	if cfg.Exec {
 		return reportInit(conn, in.runExec())
 	}
@@ -70,6 +77,7 @@ type initProc struct {
 	cfg    *initConfig
 	spec   *specs.Spec
 	fifoFd int
+	fdDir  int // O_PATH handle on init's own /proc/<pid>/fd
 	joined bool
 	exe    string // the resolved process.args[0]
 }
@@ -159,11 +167,19 @@ func (in *initProc) run() error {
 		CgroupNS: false, CgroupMounts: in.cfg.CgroupMounts,
 		BeforePivot: in.beforePivot,
 	}
-	if err := rootfs.Setup(rc); err != nil {
+	// Without a mount namespace of its own (new or joined) the container inherits the
+	// runtime's. runc then mounts into the caller's mount table and chroots; runo never
+	// changes the host's mounts: it only chroots into root.path and says what it skipped.
+	ownMounts := hasNamespace(spec, specs.MountNamespace)
+	if ownMounts {
+		if err := rootfs.Setup(rc); err != nil {
+			return err
+		}
+	} else if err := in.chrootOnly(); err != nil {
 		return err
 	}
 	if proc.Terminal {
-		if err := in.setupConsole(true); err != nil {
+		if err := in.setupConsole(ownMounts); err != nil {
 			return err
 		}
 	}
@@ -171,11 +187,13 @@ func (in *initProc) run() error {
 	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
-		return fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
-	}
-	if err := rootfs.Finalize(rc); err != nil {
-		return err
+	if ownMounts {
+		if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
+			return fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
+		}
+		if err := rootfs.Finalize(rc); err != nil {
+			return err
+		}
 	}
 	if !in.cfg.NoNewKeyring {
 		if err := joinSessionKeyring(in.cfg.ID, proc.SelinuxLabel); err != nil {
@@ -185,7 +203,7 @@ func (in *initProc) run() error {
 	if err := in.setupProcess(caps, filter); err != nil {
 		return err
 	}
-	fifo, err := openFifo(in.fifoFd)
+	fifo, err := openFifo(in.fdDir, in.fifoFd)
 	if err != nil {
 		return err
 	}
@@ -204,7 +222,7 @@ func (in *initProc) run() error {
 	if _, err := unix.Write(fifo, []byte{fifoStarted}); err != nil {
 		os.Exit(1)
 	}
-	unix.Close(fifo)
+	// fifo stays open: execve closes it (close-on-exec), which tells `start` the process runs.
 	return execProcess(proc, in.exe)
 }
 
@@ -221,6 +239,13 @@ func (in *initProc) setupProcess(caps *capabilities.Caps, filter *seccomp.Filter
 	if err := closeExtraFds(3 + in.cfg.PreserveFds); err != nil {
 		return err
 	}
+	// Before any seccomp filter: the profile may forbid unshare(2) or getcwd(2).
+	if err := in.joinCgroup(); err != nil {
+		return err
+	}
+	// As root where possible; a directory only the process user may enter is entered after
+	// the switch to that user (setupUser).
+	cwdDone := enterCwd(proc.Cwd) == nil
 	if proc.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("process.noNewPrivileges: %w", err)
@@ -231,10 +256,7 @@ func (in *initProc) setupProcess(caps *capabilities.Caps, filter *seccomp.Filter
 			return err
 		}
 	}
-	if err := in.joinCgroup(); err != nil {
-		return err
-	}
-	if err := setupUser(proc, caps); err != nil {
+	if err := setupUser(proc, caps, cwdDone); err != nil {
 		return err
 	}
 	exe, err := lookPath(proc)
@@ -258,6 +280,26 @@ func execProcess(proc *specs.Process, exe string) error {
 		os.Exit(127)
 	}
 	return nil
+}
+
+// chrootOnly is the rootfs step of a container without a mount namespace.
+func (in *initProc) chrootOnly() error {
+	if len(in.spec.Mounts) > 0 || len(in.spec.Linux.MaskedPaths) > 0 || len(in.spec.Linux.ReadonlyPaths) > 0 || in.spec.Root.Readonly {
+		msg := "linux.namespaces: no mount namespace: mounts, maskedPaths, readonlyPaths and root.readonly are not applied (they would change the host's mounts)"
+		if err := in.conn.send(msgWarning, []byte(msg)); err != nil {
+			return err
+		}
+	}
+	if err := in.beforePivot(); err != nil {
+		return err
+	}
+	if err := unix.Chdir(in.cfg.Rootfs); err != nil {
+		return fmt.Errorf("root.path %s: %w", in.cfg.Rootfs, err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot %s: %w", in.cfg.Rootfs, err)
+	}
+	return unix.Chdir("/")
 }
 
 // beforePivot runs the hooks that belong between mounting and pivot_root: prestart and
@@ -306,12 +348,13 @@ const (
 )
 
 // openFifo blocks until `runo start` opens the exec fifo's read end.
-func openFifo(fifoFd int) (int, error) {
-	fd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+func openFifo(fdDir, fifoFd int) (int, error) {
+	fd, err := unix.Openat(fdDir, strconv.Itoa(fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("open exec fifo: %w", err)
 	}
 	unix.Close(fifoFd)
+	unix.Close(fdDir)
 	return fd, nil
 }
 

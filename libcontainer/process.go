@@ -228,12 +228,13 @@ func parseCPUList(s string) (*unix.CPUSet, error) {
 
 // setupUser switches to the process user, keeping the configured capabilities across the
 // uid change, then enters the working directory and checks it is inside the container.
-func setupUser(proc *specs.Process, caps *capabilities.Caps) error {
+//
+// cwdDone says enterCwd already succeeded as root (the usual case); otherwise the directory is
+// entered here, as the process user.
+func setupUser(proc *specs.Process, caps *capabilities.Caps, cwdDone bool) error {
 	if err := caps.ApplyBounding(); err != nil {
 		return fmt.Errorf("process.capabilities.bounding: %w", err)
 	}
-	// chdir before dropping privileges where possible (a root-only cwd), after otherwise.
-	cwdErr := unix.Chdir(proc.Cwd)
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("keep capabilities: %w", err)
 	}
@@ -259,22 +260,31 @@ func setupUser(proc *specs.Process, caps *capabilities.Caps) error {
 	if err := caps.ApplyCaps(); err != nil {
 		return fmt.Errorf("process.capabilities: %w", err)
 	}
-	if cwdErr != nil {
-		if err := unix.Chdir(proc.Cwd); err != nil {
-			return fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
+	if !cwdDone {
+		if err := enterCwd(proc.Cwd); err != nil {
+			return err
 		}
-	}
-	// A cwd outside the container root (a leaked fd, /proc/self/fd/N) reads back as
-	// "(unreachable)/…" or fails: refuse it (CVE-2024-21626).
-	wd, err := unix.Getwd()
-	if err != nil || !strings.HasPrefix(wd, "/") {
-		return fmt.Errorf("process.cwd %s: the working directory is outside the container", proc.Cwd)
 	}
 	mask := 0o022
 	if u.Umask != nil {
 		mask = int(*u.Umask)
 	}
 	unix.Umask(mask)
+	return nil
+}
+
+// enterCwd changes to the process's working directory and checks that it is inside the
+// container: a cwd reached through a leaked fd (/proc/self/fd/N) reads back as
+// "(unreachable)/…" or fails (CVE-2024-21626). It runs before any seccomp filter is loaded,
+// since a profile may forbid getcwd(2).
+func enterCwd(cwd string) error {
+	if err := unix.Chdir(cwd); err != nil {
+		return fmt.Errorf("process.cwd %s: %w", cwd, err)
+	}
+	wd, err := unix.Getwd()
+	if err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("process.cwd %s: the working directory is outside the container", cwd)
+	}
 	return nil
 }
 

@@ -47,8 +47,10 @@ func (c *Container) abortStart(cause error) error {
 	return cause
 }
 
-// releaseInit opens the fifo's read end and waits for init's byte, watching that init is still
-// alive (a plain blocking open would hang forever if it died).
+// releaseInit opens the fifo's read end and waits for init's byte, then for the end of file
+// that comes when init's close-on-exec write end goes away at execve: only then has the
+// user process been executed, which is when poststart hooks may run. It watches that init is
+// still alive meanwhile (a plain blocking open would hang forever if it died first).
 func (c *Container) releaseInit() error {
 	fd, err := unix.Open(c.fifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -56,6 +58,7 @@ func (c *Container) releaseInit() error {
 	}
 	defer unix.Close(fd)
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	released := false
 	for {
 		n, err := unix.Poll(pfd, 100)
 		if err == unix.EINTR {
@@ -64,23 +67,29 @@ func (c *Container) releaseInit() error {
 		if err != nil {
 			return fmt.Errorf("wait on exec fifo: %w", err)
 		}
-		if n > 0 {
-			var b [1]byte
-			r, err := unix.Read(fd, b[:])
-			if err == unix.EAGAIN {
-				continue
+		if n == 0 {
+			if !released && !c.initAlive() {
+				return fmt.Errorf("container init exited before it could start the process")
 			}
-			if r == 1 && b[0] == fifoStarted {
-				break
-			}
-			if r == 1 && b[0] == fifoHookFailed {
-				return fmt.Errorf("startContainer hook failed (its error is on the container's stderr)")
-			}
+			continue
+		}
+		var b [1]byte
+		r, err := unix.Read(fd, b[:])
+		switch {
+		case err == unix.EAGAIN:
+			continue
+		case r == 0 && released:
+			// execve closed init's end: the process runs (or its exec failed, which it
+			// reports on its own stderr, as with runc).
+		case r == 1 && b[0] == fifoStarted && !released:
+			released = true
+			continue
+		case r == 1 && b[0] == fifoHookFailed:
+			return fmt.Errorf("startContainer hook failed (its error is on the container's stderr)")
+		default:
 			return fmt.Errorf("container init exited before it could start the process")
 		}
-		if !c.initAlive() {
-			return fmt.Errorf("container init exited before it could start the process")
-		}
+		break
 	}
 	if err := os.Remove(c.fifoPath()); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)

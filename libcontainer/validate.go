@@ -138,9 +138,6 @@ func validateNamespaces(spec *specs.Spec) error {
 			return fmt.Errorf("linux.namespaces: namespace type %q listed more than once", ns.Type)
 		}
 		seen[ns.Type] = true
-		if ns.Type == specs.MountNamespace && ns.Path != "" {
-			return fmt.Errorf("linux.namespaces: joining a mount namespace by path is not supported: the rootfs needs a new one")
-		}
 		if ns.Path != "" {
 			if !filepath.IsAbs(ns.Path) {
 				return fmt.Errorf("linux.namespaces: %s namespace path %q is not absolute", ns.Type, ns.Path)
@@ -149,9 +146,6 @@ func validateNamespaces(spec *specs.Spec) error {
 				return err
 			}
 		}
-	}
-	if !seen[specs.MountNamespace] {
-		return fmt.Errorf("linux.namespaces: a mount namespace is required (the rootfs is set up in it)")
 	}
 	return nil
 }
