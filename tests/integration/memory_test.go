@@ -47,4 +47,3 @@ func TestTinyMemoryLimit(t *testing.T) {
 		})
 	}
 }
-
