@@ -6,7 +6,11 @@ GO        ?= go
 BINARY    := bin/runo
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS   := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) -extldflags "-static"
+# Static (no dynamic loader on each of the three execs of a container start),
+# without urfave/cli's man/markdown generators (their package init costs
+# milliseconds on every start) and without NSS (osusergo, netgo).
+BUILDTAGS := urfave_cli_no_docs osusergo netgo
 DEB_DEPS  := libseccomp-dev pkg-config busybox-static gcc make
 # Unit packages: everything except the integration suite, which needs the
 # built binary and is run separately below.
@@ -20,7 +24,7 @@ include tests/bench/bench.mk
 all: build
 
 build:
-	CGO_ENABLED=1 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) .
+	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(BUILDTAGS)" -ldflags '$(LDFLAGS)' -o $(BINARY) .
 
 # Install only what is missing; `apt-get update` only when something is.
 deps:

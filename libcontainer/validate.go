@@ -3,7 +3,7 @@ package libcontainer
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -17,26 +17,48 @@ const ociVersionMin = "1.0.0"
 
 var ociVersionMax = specs.Version
 
-var idRegexp = regexp.MustCompile(`^[\w+\-.]+$`)
-
-// ValidateID checks a container id as runc does: non-empty, no path separators, no "." or "..".
+// ValidateID checks a container id as runc does: letters, digits, '_', '+', '-' and '.', not
+// "." or "..", so an id can never name another path. (Hand-written rather than a regexp
+// compiled at package init: every runo start pays for package init.)
 func ValidateID(id string) error {
-	if id == "" || id == "." || id == ".." || !idRegexp.MatchString(id) || len(id) > 1024 {
+	ok := id != "" && id != "." && id != ".." && len(id) <= 1024
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '+' || c == '-' || c == '.'
+	}
+	if !ok {
 		return fmt.Errorf("invalid container id %q: use letters, digits, '_', '+', '-' and '.'", id)
 	}
 	return nil
 }
 
-var versionRegexp = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.+-]*)?$`)
+// parseSemver splits "MAJOR.MINOR.PATCH[-pre]" into its numbers.
+func parseSemver(v string) (maj, min int, ok bool) {
+	core, pre, hasPre := strings.Cut(v, "-")
+	if hasPre && pre == "" {
+		return 0, 0, false
+	}
+	parts := strings.Split(core, ".")
+	if len(parts) != 3 {
+		return 0, 0, false
+	}
+	var nums [3]int
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || p == "" || p[0] == '+' {
+			return 0, 0, false
+		}
+		nums[i] = n
+	}
+	return nums[0], nums[1], true
+}
 
 func validateVersion(v string) error {
-	m := versionRegexp.FindStringSubmatch(v)
-	if m == nil {
+	maj, min, ok := parseSemver(v)
+	if !ok {
 		return fmt.Errorf("ociVersion: %q is not a semantic version", v)
 	}
-	var maj, min int
-	fmt.Sscan(m[1], &maj)
-	fmt.Sscan(m[2], &min)
 	var maxMaj, maxMin int
 	fmt.Sscanf(ociVersionMax, "%d.%d", &maxMaj, &maxMin)
 	if maj != 1 || min > maxMin {
