@@ -14,12 +14,13 @@ BUILDTAGS := urfave_cli_no_docs osusergo netgo
 DEB_DEPS  := libseccomp-dev pkg-config busybox-static gcc make
 # Unit packages: everything except the integration suite, which needs the
 # built binary and is run separately below.
-UNIT_PKGS  = $(shell $(GO) list ./... | grep -v /tests/integration)
+UNIT_PKGS  = $(shell $(GO) list ./... | grep -vE "/tests/(integration|security)")
 
 .PHONY: all build deps demo test unit integration vet clean
 
 include tests/conformance/conformance.mk
 include tests/bench/bench.mk
+include tests/security/security.mk
 
 all: build
 
@@ -64,7 +65,7 @@ integration:
 
 # The whole suite: unit and integration tests, then the OCI conformance suite
 # (tests/conformance; fails on any result not in expected-failures.txt).
-test: deps build vet unit integration conformance-test conformance
+test: deps build vet unit integration security fuzz conformance-test conformance
 
 clean:
 	rm -rf bin

@@ -251,6 +251,8 @@ __attribute__((constructor)) static void nsenter(void)
 	 * container's program makes it dumpable again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		bail("prctl(PR_SET_DUMPABLE)");
+	/* We are executed as /proc/self/fd/N: give ps a readable name instead of "N". */
+	prctl(PR_SET_NAME, "runo:init", 0, 0, 0);
 
 	uint32_t len;
 	char *buf = read_frame(MSG_BOOTSTRAP, &len);
