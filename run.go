@@ -80,6 +80,7 @@ func runForeground(opts libcontainer.CreateOpts, sigs chan os.Signal, keep bool)
 		if err := ct.Delete(true); err != nil {
 			opts.Log.Warnf("delete container: %v", err)
 		}
+		opts.Log.Debugf("container %s deleted", opts.ID)
 	}
 	if restore != nil {
 		restore()

@@ -94,6 +94,7 @@ func Create(o CreateOpts) (*Created, error) {
 	}
 	c := &Container{root: o.Root, dir: dir, state: st, log: o.Log}
 	b := &builder{c: c, spec: spec, opts: o}
+	b.debugf("config loaded")
 	out, err := b.build()
 	if err != nil {
 		b.cleanup()
@@ -219,7 +220,7 @@ func cgroupResources(spec *specs.Spec) *specs.LinuxResources {
 // spawn starts `runo init` from the sealed binary and runs the C bootstrap conversation until
 // the container's init exists.
 func (b *builder) spawn(fifo *os.File) error {
-	bin, err := sealedBinary(b.c.dir)
+	bin, err := sealedBinary()
 	if err != nil {
 		return fmt.Errorf("prepare init binary: %w", err)
 	}

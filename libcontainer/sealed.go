@@ -19,33 +19,29 @@ import (
 // kernel, odd layout) a sealed memfd copy is the fallback.
 
 // sealedBinary returns an fd whose /proc/self/fd path can be executed as `runo init`.
-// emptyDir is any directory that does not overlap the binary's own (the container's state
-// directory): overlayfs needs a second lower layer when there is no upper one, and lookups of
-// the binary's name are answered by the first layer.
-func sealedBinary(emptyDir string) (*os.File, error) {
+// sealedBinary returns an fd whose /proc/self/fd path can be executed as `runo init`.
+func sealedBinary() (*os.File, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err == nil && !strings.HasSuffix(exe, " (deleted)") {
-		if f, err := overlayBinary(emptyDir, exe); err == nil {
+		if f, err := overlayBinary(exe); err == nil {
 			return f, nil
 		}
 	}
 	return memfdBinary()
 }
 
-func overlayBinary(other, exe string) (*os.File, error) {
-	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+// overlayBinary mounts (detached) a read-only overlay of the binary's directory and opens the
+// binary in it. overlayfs needs a second lower layer when there is no upper one: an empty,
+// detached tmpfs, which can never overlap the binary's directory and shows no host file.
+func overlayBinary(exe string) (*os.File, error) {
+	empty, err := detachedMount("tmpfs", nil, unix.MOUNT_ATTR_RDONLY)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fsfd)
-	lower := escapeOverlay(filepath.Dir(exe)) + ":" + escapeOverlay(other)
-	if err := unix.FsconfigSetString(fsfd, "lowerdir", lower); err != nil {
-		return nil, err
-	}
-	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return nil, err
-	}
-	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
+	defer unix.Close(empty)
+	lower := escapeOverlay(filepath.Dir(exe)) + ":" + fmt.Sprintf("/proc/self/fd/%d", empty)
+	mfd, err := detachedMount("overlay", map[string]string{"lowerdir": lower},
+		unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +51,24 @@ func overlayBinary(other, exe string) (*os.File, error) {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), "runo-overlay"), nil
+}
+
+// detachedMount creates a filesystem and returns a mount fd for it that is attached nowhere.
+func detachedMount(fstype string, opts map[string]string, attrs int) (int, error) {
+	fsfd, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fsfd)
+	for k, v := range opts {
+		if err := unix.FsconfigSetString(fsfd, k, v); err != nil {
+			return -1, err
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, err
+	}
+	return unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attrs)
 }
 
 // escapeOverlay escapes the characters overlayfs treats specially in lowerdir.
