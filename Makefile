@@ -21,6 +21,7 @@ UNIT_PKGS  = $(shell $(GO) list ./... | grep -vE "/tests/(integration|security)"
 include tests/conformance/conformance.mk
 include tests/bench/bench.mk
 include tests/security/security.mk
+include tests/guest/guest.mk
 
 all: build
 

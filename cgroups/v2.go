@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -35,17 +36,21 @@ func (m *v2Manager) MountPoints() []MountPoint { return []MountPoint{{Source: m.
 
 // Create makes the directory and delegates controllers to it, so that it has the interface
 // files (for stats and later updates) even when no limit is set: the root and every
-// ancestor this manager created enable all the controllers they have. Pre-existing
-// ancestors are left alone here (they may hold processes, or belong to someone who chose
-// not to delegate); Set enables what a requested limit needs and reports what it cannot.
+// ancestor enable, best effort, all the controllers they have. A controller an ancestor
+// cannot enable (processes in it, a real-time task in the root) is left; Set enables what a
+// requested limit needs and reports what it cannot.
 func (m *v2Manager) Create() error {
 	if err := mkdirTracked(m.mount.Mountpoint, m.dir, false, &m.created); err != nil {
 		return err
 	}
+	// Every ancestor, pre-existing or not, offers its children all the controllers it has, as
+	// runc's v2 driver does: under a parent made by an engine or an admin, a container with no
+	// limits must still get memory.*, pids.* and cpu.* files (stats, memory.peak, update).
 	levels := []string{m.mount.Mountpoint}
-	for _, d := range m.created {
-		if d != m.dir && strings.HasPrefix(m.dir, d+"/") {
-			levels = append(levels, d)
+	if rel, err := filepath.Rel(m.mount.Mountpoint, m.dir); err == nil && rel != "." {
+		parts := strings.Split(rel, "/")
+		for i := 1; i < len(parts); i++ {
+			levels = append(levels, filepath.Join(m.mount.Mountpoint, filepath.Join(parts[:i]...)))
 		}
 	}
 	for _, lvl := range levels {

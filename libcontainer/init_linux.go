@@ -14,6 +14,7 @@ import (
 	"github.com/runo-dev/runo/libcontainer/capabilities"
 	"github.com/runo-dev/runo/libcontainer/rootfs"
 	"github.com/runo-dev/runo/seccomp"
+	"github.com/runo-dev/runo/selinux"
 )
 
 // Init is `runo init`: it runs in the container's namespaces (entered by nsenter.c before the
@@ -122,6 +123,7 @@ func (in *initProc) request(req, ack uint32) error {
 // that the runtime's own memory is not charged to the container.
 func (in *initProc) prepare() (*capabilities.Caps, *seccomp.Filter, error) {
 	spec, proc := in.spec, in.spec.Process
+	selinux.Probe()
 	caps, err := capabilities.New(proc.Capabilities)
 	if err != nil {
 		return nil, nil, fmt.Errorf("process.capabilities: %w", err)

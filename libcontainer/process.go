@@ -120,7 +120,9 @@ func apparmorEnabled() bool {
 	return err == nil && len(b) > 0 && b[0] == 'Y'
 }
 
-// applyLSM sets the AppArmor profile for the exec; SELinux labels are applied in selinux.go.
+// applyLSM sets the AppArmor profile and the SELinux label for the exec. The AppArmor attr
+// file is named by this thread's own pid/tid: /proc/self and /proc/thread-self are symlinks,
+// which the verified procfs lookup refuses to follow.
 func applyLSM(proc *specs.Process) error {
 	if proc.ApparmorProfile != "" {
 		procfd, err := openProcfs()
@@ -128,9 +130,10 @@ func applyLSM(proc *specs.Process) error {
 			return fmt.Errorf("process.apparmorProfile: %w", err)
 		}
 		defer unix.Close(procfd)
-		rel := "self/attr/apparmor/exec"
+		task := fmt.Sprintf("%d/task/%d/attr/", unix.Getpid(), unix.Gettid())
+		rel := task + "apparmor/exec"
 		if _, err := os.Stat("/proc/" + rel); err != nil {
-			rel = "self/attr/exec"
+			rel = task + "exec" // kernels without the per-LSM attr directory
 		}
 		if err := writeProcFile(procfd, rel, "exec "+proc.ApparmorProfile); err != nil {
 			return fmt.Errorf("process.apparmorProfile %s: %w", proc.ApparmorProfile, err)

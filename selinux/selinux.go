@@ -10,8 +10,13 @@ import (
 	goselinux "github.com/opencontainers/selinux/go-selinux"
 )
 
-// Enabled reports whether the host runs SELinux.
+// Enabled reports whether the host runs SELinux. The answer is computed once per process
+// and depends on finding selinuxfs in the mount table: runo init must ask (see Probe) while
+// it still sees the host's mounts, not after pivot_root.
 func Enabled() bool { return goselinux.GetEnabled() }
+
+// Probe settles Enabled while the host's mounts are still visible.
+func Probe() { goselinux.GetEnabled() }
 
 // SetExecLabel makes label the context of the process's next execve.
 func SetExecLabel(label string) error {
