@@ -22,6 +22,7 @@ include tests/conformance/conformance.mk
 include tests/bench/bench.mk
 include tests/security/security.mk
 include tests/guest/guest.mk
+include tests/engines/engines.mk
 
 all: build
 

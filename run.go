@@ -131,9 +131,7 @@ func relayConsole(master *os.File) func() {
 			cur = c
 		}
 	}
-	// Our own terminal already turns \n into \r\n; the container's pty must not do it again.
-	console.ClearONLCR(master.Fd())
-	resizePty(master)
+	// The pty was sized and its ONLCR cleared before the process started (libcontainer).
 	go io.Copy(master, os.Stdin)
 	done := make(chan struct{})
 	go func() {

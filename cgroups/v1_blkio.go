@@ -36,7 +36,7 @@ func (m *v1Manager) setBlkio(r *specs.LinuxResources) error {
 	if dir == "" {
 		return fmt.Errorf("cgroup: blockIO: the blkio controller is not mounted")
 	}
-	if v := b.Weight; v != nil {
+	if v := b.Weight; v != nil && *v != 0 {
 		f, ok := blkioWeightFile(dir, false)
 		if !ok {
 			return errNotAvailable("blockIO.weight", "blkio.weight and blkio.bfq.weight")
@@ -45,7 +45,7 @@ func (m *v1Manager) setBlkio(r *specs.LinuxResources) error {
 			return resourceError("blockIO.weight", err)
 		}
 	}
-	if v := b.LeafWeight; v != nil {
+	if v := b.LeafWeight; v != nil && *v != 0 {
 		if !fileExists(dir, "blkio.leaf_weight") {
 			return errNotAvailable("blockIO.leafWeight", "blkio.leaf_weight")
 		}
@@ -54,7 +54,7 @@ func (m *v1Manager) setBlkio(r *specs.LinuxResources) error {
 		}
 	}
 	for _, wd := range b.WeightDevice {
-		if wd.Weight != nil {
+		if wd.Weight != nil && *wd.Weight != 0 {
 			f, ok := blkioWeightFile(dir, true)
 			if !ok {
 				return errNotAvailable("blockIO.weightDevice", "blkio.weight_device and blkio.bfq.weight_device")
@@ -63,7 +63,7 @@ func (m *v1Manager) setBlkio(r *specs.LinuxResources) error {
 				return resourceError("blockIO.weightDevice", err)
 			}
 		}
-		if wd.LeafWeight != nil {
+		if wd.LeafWeight != nil && *wd.LeafWeight != 0 {
 			if !fileExists(dir, "blkio.leaf_weight_device") {
 				return errNotAvailable("blockIO.weightDevice.leafWeight", "blkio.leaf_weight_device")
 			}

@@ -200,6 +200,9 @@ func TestV1SetReadBack(t *testing.T) {
 			[]check{{"pids", "pids.max", "max"}}},
 		{"blkio weight", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptrU16(300)}},
 			[]check{{"blkio", blkioWeightName(m), "300"}}},
+		// docker always sends blockIO.weight 0, which runc reads as "not set".
+		{"blkio weight zero is unset", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptrU16(0), LeafWeight: ptrU16(0)}},
+			[]check{{"blkio", blkioWeightName(m), "300"}}},
 		{"blkio throttle", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
 			ThrottleReadBpsDevice:   []specs.LinuxThrottleDevice{throttle(maj, min, 1048576)},
 			ThrottleWriteBpsDevice:  []specs.LinuxThrottleDevice{throttle(maj, min, 2097152)},

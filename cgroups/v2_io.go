@@ -46,13 +46,14 @@ func (m *v2Manager) setIO(r *specs.LinuxResources) error {
 		len(b.ThrottleWriteBpsDevice) == 0 && len(b.ThrottleReadIOPSDevice) == 0 && len(b.ThrottleWriteIOPSDevice) == 0 {
 		return nil
 	}
-	if b.LeafWeight != nil {
+	// A weight of 0 means "not set", as runc reads it: docker always sends blockIO.weight 0.
+	if b.LeafWeight != nil && *b.LeafWeight != 0 {
 		return fmt.Errorf("cgroup: blockIO.leafWeight: not supported on cgroup v2")
 	}
 	if err := m.need("blockIO", "io"); err != nil {
 		return err
 	}
-	if b.Weight != nil {
+	if b.Weight != nil && *b.Weight != 0 {
 		f, v, err := m.ioWeightWrite("", *b.Weight)
 		if err != nil {
 			return resourceError("blockIO.weight", err)
@@ -62,10 +63,10 @@ func (m *v2Manager) setIO(r *specs.LinuxResources) error {
 		}
 	}
 	for _, wd := range b.WeightDevice {
-		if wd.LeafWeight != nil {
+		if wd.LeafWeight != nil && *wd.LeafWeight != 0 {
 			return fmt.Errorf("cgroup: blockIO.weightDevice.leafWeight: not supported on cgroup v2")
 		}
-		if wd.Weight == nil {
+		if wd.Weight == nil || *wd.Weight == 0 {
 			continue
 		}
 		f, v, err := m.ioWeightWrite(fmt.Sprintf("%d:%d", wd.Major, wd.Minor), *wd.Weight)

@@ -116,6 +116,8 @@ func TestV2SetFakeTree(t *testing.T) {
 			map[string]string{"io.weight": "default 4950", "io.max": "8:0 rbps=1000"}, ""},
 		{"io bfq", append([]string{"io.bfq.weight"}, all...), specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptrU16(500)}},
 			map[string]string{"io.bfq.weight": "500"}, ""},
+		{"io weight zero is unset (docker)", all, specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptrU16(0), LeafWeight: ptrU16(0)}},
+			map[string]string{"io.weight": ""}, ""},
 		{"hugetlb", all, specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}}},
 			map[string]string{"hugetlb.2MB.max": "4194304"}, ""},
 		{"unified", all, specs.LinuxResources{Unified: map[string]string{"memory.high": "123"}}, map[string]string{"memory.high": "123"}, ""},

@@ -99,3 +99,16 @@ func sendFd(flag, path, name string, fd int) error {
 	}
 	return nil
 }
+
+// prepareForegroundPty copies the caller's window size to the container's pty and clears
+// ONLCR on it, as runc does for a foreground terminal.
+func prepareForegroundPty(master *os.File) {
+	fd := int(master.Fd())
+	if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+		unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws)
+	}
+	if t, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+		t.Oflag &^= unix.ONLCR
+		unix.IoctlSetTermios(fd, unix.TCSETS, t)
+	}
+}

@@ -404,6 +404,9 @@ func (b *builder) serve(t uint32, payload []byte, files []*os.File, console **os
 				return 0, err
 			}
 		} else {
+			// Foreground: size the pty and stop its \n → \r\n translation (our own terminal
+			// does it) before init goes on, so the process never sees a 0x0 window.
+			prepareForegroundPty(files[0])
 			*console = files[0]
 		}
 		return msgConsoleAck, nil

@@ -12,8 +12,18 @@ var ErrNotRunning = errors.New("container not running")
 
 // Signal sends sig to the container's init, or with all to every process in its cgroup.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
-	if c.Status() == StatusStopped {
+	status := c.Status()
+	if status == StatusStopped {
 		return ErrNotRunning
+	}
+	if status == StatusPaused && sig == unix.SIGKILL {
+		// A frozen task dies only once thawed: thaw after the signal is queued, as runc does
+		// (other signals stay pending until resume, as they should).
+		defer func() {
+			if m, err := c.cgroup(); err == nil {
+				m.Thaw()
+			}
+		}()
 	}
 	if all {
 		m, err := c.cgroup()

@@ -1,0 +1,57 @@
+package engines
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/runo-dev/runo/tests/engines/internal/harness"
+)
+
+// waitMS sleeps unless the scenario's context ends first.
+func waitMS(t *harness.T, ms int) {
+	select {
+	case <-time.After(time.Duration(ms) * time.Millisecond):
+	case <-t.Ctx.Done():
+	}
+}
+
+// hostCgroupValue reads a cgroup file of process pid from the host side:
+// the v1 file in the hierarchy holding controller ctl, or else the v2 file
+// in the unified hierarchy. An empty v2 name means "v1 only".
+func hostCgroupValue(pid, ctl, v1, v2 string) (string, error) {
+	data, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	if err != nil {
+		return "", err
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			if c == ctl {
+				b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", parts[1], parts[2], v1))
+				if err != nil {
+					return "", fmt.Errorf("host cgroup file: %w", err)
+				}
+				return strings.TrimSpace(string(b)), nil
+			}
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if strings.HasPrefix(l, "0::") && v2 != "" {
+			b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(l, "0::"), v2))
+			if err != nil {
+				return "", fmt.Errorf("host cgroup file: %w", err)
+			}
+			return strings.TrimSpace(string(b)), nil
+		}
+	}
+	if v2 == "" {
+		return "", nil
+	}
+	return "", fmt.Errorf("pid %s: no cgroup with controller %s in %q", pid, ctl, data)
+}
