@@ -13,7 +13,7 @@ var ErrNotRunning = errors.New("container not running")
 // Signal sends sig to the container's init, or with all to every process in its cgroup.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
 	status := c.Status()
-	if status == StatusStopped {
+	if status == StatusStopped && !all {
 		return ErrNotRunning
 	}
 	if status == StatusPaused && sig == unix.SIGKILL {
@@ -26,9 +26,15 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		}()
 	}
 	if all {
+		// Also for a stopped container, as runc: engines (containerd's shim) sweep what is left
+		// in the cgroup after init exited, and treat an error as a reason to retry.
 		m, err := c.cgroup()
 		if err != nil {
 			return err
+		}
+		pids, err := m.Pids()
+		if err != nil || len(pids) == 0 {
+			return nil // nothing left, or the cgroup is gone already
 		}
 		if err := m.Kill(int(sig)); err != nil {
 			return fmt.Errorf("signal all processes: %w", err)

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -150,4 +151,42 @@ func TestKillSignals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKillAll: --all signals every process in the container's cgroup, and on a stopped
+// container it succeeds (runc does; containerd's shim sweeps the cgroup after init exits and
+// retries with a delay on error), while a plain kill of a stopped container fails.
+func TestKillAll(t *testing.T) {
+	t.Parallel()
+	b := testbundle.New(t)
+	// No pid namespace: killing init does not take the background sleep with it.
+	b.Mutate(func(s *specs.Spec) {
+		removeNamespace(s, specs.PIDNamespace)
+		s.Process.Args = sh("sleep 1000 & exec sleep 1001")
+	})
+	mustExit(t, b.Run("-d"), 0, "run -d")
+	mustExit(t, b.Runo("kill", "--all", b.ID, "KILL"), 0, "kill --all")
+	if err := b.WaitStatus(specs.StateStopped, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	procs := "/sys/fs/cgroup/pids" + b.Spec.Linux.CgroupsPath + "/cgroup.procs"
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		data, err := os.ReadFile(procs)
+		if err != nil {
+			t.Fatalf("read %s: %v", procs, err)
+		}
+		if strings.TrimSpace(string(data)) == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes left in the cgroup after kill --all: %s", data)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mustExit(t, b.Runo("kill", "--all", b.ID, "KILL"), 0, "kill --all of a stopped container")
+	r := b.Runo("kill", b.ID, "KILL")
+	mustExit(t, r, 1, "kill of a stopped container")
+	assertMentions(t, r.Stderr, "container not running")
+	mustExit(t, b.Runo("delete", b.ID), 0, "delete")
 }
