@@ -65,9 +65,13 @@ integration:
 	echo "integration: $$passed passed, $$failed failed, $$skipped skipped"; \
 	exit $$status
 
-# The whole suite: unit and integration tests, then the OCI conformance suite
-# (tests/conformance; fails on any result not in expected-failures.txt).
-test: deps build vet unit integration security fuzz conformance-test conformance
+# The whole suite: unit and integration tests, the security PoCs and fuzz
+# targets, the OCI conformance suite (fails on any result not in
+# tests/conformance/expected-failures.txt), cgroup v2 and LSM checks in a qemu
+# guest, and real engines (podman, containerd, docker, CRI) with runo swapped
+# in, runc as the control.
+test: deps build vet unit integration security fuzz conformance-test conformance \
+	test-cgroupv2 test-lsm engines-test test-engines
 
 clean:
 	rm -rf bin

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/binary"
+	"encoding/json"
 
 	"errors"
 	"fmt"
@@ -198,6 +199,20 @@ func (b *builder) build() (*Created, error) {
 	}
 	b.sync.f.Close()
 	return &Created{Container: b.c, Console: console}, nil
+}
+
+// logInitPhases puts init's own phase marks (msgReady's payload) in the --debug log.
+func (b *builder) logInitPhases(payload []byte) {
+	if b.opts.Log == nil || len(payload) == 0 {
+		return
+	}
+	var marks []phaseMark
+	if json.Unmarshal(payload, &marks) != nil {
+		return
+	}
+	for _, m := range marks {
+		b.opts.Log.Debugf("init %d: %s at %s", b.pid, m.Phase, time.Unix(0, m.At).UTC().Format(time.RFC3339Nano))
+	}
 }
 
 func (b *builder) debugf(format string, args ...any) {
@@ -422,6 +437,7 @@ func (b *builder) serve(t uint32, payload []byte, files []*os.File, console **os
 		return msgSeccompAck, nil
 	case msgReady:
 		closeFiles(files)
+		b.logInitPhases(payload)
 		return 0, nil
 	case msgWarning:
 		closeFiles(files)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -21,6 +22,7 @@ import (
 // Go runtime started), finishes the container's setup and execs the user process. It returns
 // only on failure, after reporting the error to the parent.
 func Init() error {
+	started := time.Now()
 	// Every step must run on one OS thread: the cgroup namespace is unshared per thread, and the
 	// exec must happen on the thread that carries it.
 	runtime.LockOSThread()
@@ -44,6 +46,8 @@ func Init() error {
 		return reportInit(conn, fmt.Errorf("decode init config: %w", err))
 	}
 	in := &initProc{conn: conn, cfg: &cfg, spec: cfg.Spec, fifoFd: fifoFd, fdDir: -1}
+	in.mark("go runtime started", started)
+	in.mark("config received", time.Now())
 	if fifoFd >= 0 {
 		// Our own fd directory, opened while the host's /proc is still visible: the fifo is
 		// reopened through it at the end, when the container may have no /proc at all.
@@ -81,6 +85,18 @@ type initProc struct {
 	fdDir  int // O_PATH handle on init's own /proc/<pid>/fd
 	joined bool
 	exe    string // the resolved process.args[0]
+	// timings are init's phase marks, sent with msgReady for the parent's --debug log.
+	timings []phaseMark
+}
+
+// phaseMark is one entry of msgReady's payload: when init reached a step of its setup.
+type phaseMark struct {
+	Phase string `json:"phase"`
+	At    int64  `json:"at"` // unix nanoseconds
+}
+
+func (in *initProc) mark(phase string, at time.Time) {
+	in.timings = append(in.timings, phaseMark{Phase: phase, At: at.UnixNano()})
 }
 
 // joinCgroup asks the parent to move init into the container's cgroup, then creates the
@@ -177,6 +193,7 @@ func (in *initProc) run() error {
 		if err := rootfs.Setup(rc); err != nil {
 			return err
 		}
+		in.mark("rootfs mounted", time.Now())
 	} else if err := in.chrootOnly(); err != nil {
 		return err
 	}
@@ -196,6 +213,7 @@ func (in *initProc) run() error {
 		if err := rootfs.Finalize(rc); err != nil {
 			return err
 		}
+		in.mark("rootfs finalized", time.Now())
 	}
 	if !in.cfg.NoNewKeyring {
 		if err := joinSessionKeyring(in.cfg.ID, proc.SelinuxLabel); err != nil {
@@ -272,7 +290,8 @@ func (in *initProc) setupProcess(caps *capabilities.Caps, filter *seccomp.Filter
 			return err
 		}
 	}
-	return in.conn.send(msgReady, nil)
+	in.mark("process set up", time.Now())
+	return in.conn.sendJSON(msgReady, in.timings)
 }
 
 // execProcess replaces init with the container's process.
