@@ -35,7 +35,7 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set the no new privileges value for the process"},
 		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability to the bounding set for the process"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
-		&cli.StringFlag{Name: "cgroup", Usage: "run the process in an (existing) sub-cgroup(s) (not supported yet)"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>."},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec in a paused container"},
 	},
 	SkipFlagParsing: false,
@@ -43,10 +43,9 @@ var execCommand = &cli.Command{
 		if err := checkArgs(c, 1, false); err != nil {
 			return execFailed(err)
 		}
-		for _, f := range []string{"cgroup"} {
-			if c.IsSet(f) {
-				return execFailed(fmt.Errorf("--%s: not supported yet", f))
-			}
+		subAll, subBy, err := parseSubCgroups(c.StringSlice("cgroup"))
+		if err != nil {
+			return execFailed(err)
 		}
 		ct, err := loadContainer(c)
 		if err != nil {
@@ -65,8 +64,8 @@ var execCommand = &cli.Command{
 		}
 		ex, err := ct.Exec(libcontainer.ExecOpts{
 			Process: proc, ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
-			PidfdSocket: c.String("pidfd-socket"),
-			Detach:      detach, PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused"),
+			PidfdSocket: c.String("pidfd-socket"), SubCgroup: subAll, SubCgroups: subBy,
+			Detach: detach, PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused"),
 			Log: loggerOf(c),
 		})
 		if err != nil {
@@ -181,4 +180,32 @@ func parseUser(s string) (uid, gid uint32, hasGid bool, err error) {
 		}
 	}
 	return uid, gid, hasGid, nil
+}
+
+// parseSubCgroups reads exec --cgroup values: "path" (every hierarchy) or
+// "ctrl[,ctrl...]:path" (those v1 controllers).
+func parseSubCgroups(vals []string) (all string, by map[string]string, err error) {
+	for _, v := range vals {
+		ctrls, path, ok := strings.Cut(v, ":")
+		if !ok {
+			if all != "" {
+				return "", nil, fmt.Errorf("--cgroup: more than one default sub-cgroup (%q, %q)", all, v)
+			}
+			all = v
+			continue
+		}
+		if path == "" || ctrls == "" {
+			return "", nil, fmt.Errorf("--cgroup: %q is not [<controller>:]<cgroup>", v)
+		}
+		if by == nil {
+			by = map[string]string{}
+		}
+		for _, ctrl := range strings.Split(ctrls, ",") {
+			if _, dup := by[ctrl]; dup {
+				return "", nil, fmt.Errorf("--cgroup: controller %q given twice", ctrl)
+			}
+			by[ctrl] = path
+		}
+	}
+	return all, by, nil
 }

@@ -145,6 +145,9 @@ type builder struct {
 	pid    int
 	cmd    *exec.Cmd
 	exec   bool // a `runo exec` process, not the container's init
+	// subCgroup(s): exec --cgroup targets inside the container's cgroup.
+	subCgroup  string
+	subCgroups map[string]string
 }
 
 func (b *builder) build() (*Created, error) {
@@ -392,6 +395,12 @@ func (b *builder) configure() (*os.File, error) {
 func (b *builder) serve(t uint32, payload []byte, files []*os.File, console **os.File) (uint32, error) {
 	switch t {
 	case msgCgroupReq:
+		if b.subCgroup != "" || len(b.subCgroups) > 0 {
+			if err := joinSubCgroups(b.cg, b.pid, b.subCgroup, b.subCgroups); err != nil {
+				return 0, err
+			}
+			return msgCgroupAck, nil
+		}
 		if err := b.cg.Apply(b.pid); err != nil {
 			return 0, fmt.Errorf("join cgroup: %w", err)
 		}

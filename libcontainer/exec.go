@@ -4,9 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-dev/runo/cgroups"
 )
 
 // ExecOpts are the options of `runo exec`.
@@ -18,7 +23,11 @@ type ExecOpts struct {
 	Detach        bool
 	PreserveFds   int
 	IgnorePaused  bool
-	Log           Logger
+	// SubCgroup and SubCgroups are exec --cgroup: run the process in an existing sub-cgroup of
+	// the container's cgroup, in every hierarchy (SubCgroup) or per controller (v1).
+	SubCgroup  string
+	SubCgroups map[string]string
+	Log        Logger
 }
 
 // Execd is a process started by Exec. For a foreground exec the caller waits for Pid (runo is
@@ -77,7 +86,7 @@ func (c *Container) Exec(o ExecOpts) (*Execd, error) {
 	b := &builder{c: c, spec: &spec, opts: CreateOpts{
 		Root: c.root, ID: c.state.ID, ConsoleSocket: o.ConsoleSocket, PidFile: o.PidFile, PidfdSocket: o.PidfdSocket,
 		PreserveFds: o.PreserveFds, Detach: o.Detach, Log: o.Log,
-	}, exec: true}
+	}, exec: true, subCgroup: o.SubCgroup, subCgroups: o.SubCgroups}
 	cg, err := c.cgroup()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrExecSetup, err)
@@ -98,6 +107,43 @@ func (c *Container) Exec(o ExecOpts) (*Execd, error) {
 		return nil, err
 	}
 	return &Execd{Pid: b.pid, Console: console}, nil
+}
+
+// joinSubCgroups puts pid into existing sub-cgroups of the container's cgroup (exec
+// --cgroup). A controller named explicitly wins over the default for its hierarchy.
+func joinSubCgroups(m cgroups.Manager, pid int, all string, by map[string]string) error {
+	paths := m.Paths()
+	for ctrl := range by {
+		if _, ok := paths[ctrl]; !ok {
+			return fmt.Errorf("--cgroup: controller %q is not one of the container's cgroups", ctrl)
+		}
+	}
+	subs := map[string]string{}
+	explicit := map[string]bool{}
+	for ctrl, dir := range paths {
+		sub, ok := by[ctrl]
+		if !ok {
+			if explicit[dir] {
+				continue
+			}
+			sub = all
+		}
+		subs[dir], explicit[dir] = sub, explicit[dir] || ok
+	}
+	for dir, sub := range subs {
+		clean := filepath.Clean("/" + sub)
+		if sub != "" && (filepath.IsAbs(sub) || strings.Contains(sub, "..")) {
+			return fmt.Errorf("--cgroup: %q must be a path relative to the container's cgroup", sub)
+		}
+		target := filepath.Join(dir, clean)
+		if _, err := os.Stat(filepath.Join(target, "cgroup.procs")); err != nil {
+			return fmt.Errorf("--cgroup: sub-cgroup %s does not exist", target)
+		}
+		if err := os.WriteFile(filepath.Join(target, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+			return fmt.Errorf("--cgroup: join %s: %w", target, err)
+		}
+	}
+	return nil
 }
 
 // runExec is init's path for `runo exec`: the namespaces are joined already (nsenter.c), the
