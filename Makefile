@@ -18,6 +18,9 @@ UNIT_PKGS  = $(shell $(GO) list ./... | grep -vE "/tests/(integration|security)"
 
 .PHONY: all build deps demo test unit integration vet clean
 
+# Installs the Debian packages that are missing (tests/apt-install.sh); fragments use it too.
+APT_INSTALL := bash $(CURDIR)/tests/apt-install.sh
+
 include tests/conformance/conformance.mk
 include tests/bench/bench.mk
 include tests/security/security.mk
@@ -31,15 +34,7 @@ build:
 
 # Install only what is missing; `apt-get update` only when something is.
 deps:
-	@missing=""; \
-	for p in $(DEB_DEPS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@$(APT_INSTALL) $(DEB_DEPS)
 
 demo: deps build
 	bash tests/demo.sh $(abspath $(BINARY))

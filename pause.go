@@ -1,35 +1,25 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/runo-dev/runo/libcontainer"
+)
 
 var pauseCommand = &cli.Command{
 	Name:      "pause",
 	Usage:     "pause suspends all processes inside the container",
 	ArgsUsage: "<container-id>",
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, true); err != nil {
-			return err
-		}
-		ct, err := loadContainer(c)
-		if err != nil {
-			return err
-		}
+	Action: onContainer(func(_ *cli.Context, ct *libcontainer.Container) error {
 		return ct.Pause()
-	},
+	}),
 }
 
 var resumeCommand = &cli.Command{
 	Name:      "resume",
 	Usage:     "resumes all processes that have been previously paused",
 	ArgsUsage: "<container-id>",
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, true); err != nil {
-			return err
-		}
-		ct, err := loadContainer(c)
-		if err != nil {
-			return err
-		}
+	Action: onContainer(func(_ *cli.Context, ct *libcontainer.Container) error {
 		return ct.Resume()
-	},
+	}),
 }

@@ -1,19 +1,16 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/runo-dev/runo/libcontainer"
+)
 
 var startCommand = &cli.Command{
 	Name:      "start",
 	Usage:     "executes the user defined process in a created container",
 	ArgsUsage: "<container-id>",
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, true); err != nil {
-			return err
-		}
-		ct, err := loadContainer(c)
-		if err != nil {
-			return err
-		}
+	Action: onContainer(func(_ *cli.Context, ct *libcontainer.Container) error {
 		return ct.Start()
-	},
+	}),
 }

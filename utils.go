@@ -30,6 +30,21 @@ func loadContainer(c *cli.Context) (*libcontainer.Container, error) {
 	return libcontainer.Load(c.String("root"), id, loggerOf(c))
 }
 
+// onContainer is the Action of a command that takes exactly one container id and calls fn
+// on that container.
+func onContainer(fn func(*cli.Context, *libcontainer.Container) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := checkArgs(c, 1, true); err != nil {
+			return err
+		}
+		ct, err := loadContainer(c)
+		if err != nil {
+			return err
+		}
+		return fn(c, ct)
+	}
+}
+
 var createFlags = []cli.Flag{
 	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: "", Usage: "path to the root of the bundle directory, defaults to the current directory"},
 	&cli.StringFlag{Name: "console-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},

@@ -13,17 +13,8 @@ BENCH_DEB_DEPS := runc crun busybox-static
 
 .PHONY: bench bench-deps bench-tools
 
-# Install only what is missing; `apt-get update` only when something is.
 bench-deps:
-	@missing=""; \
-	for p in $(BENCH_DEB_DEPS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@$(APT_INSTALL) $(BENCH_DEB_DEPS)
 
 # The harness and the kernel-floor helper live in their own module
 # (tests/bench/go.mod) so runo's go.mod stays free of plotting deps.

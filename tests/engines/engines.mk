@@ -29,17 +29,8 @@ test-engines: build engines-deps engines-tools
 		-engines '$(ENGINES)' -run '$(ENGINES_RUN)' -crictl $(ENGINES_BUILD)/bin/crictl \
 		-logs $(ENGINES_BUILD)/logs $(ENGINES_FLAGS)
 
-# Install only what is missing; `apt-get update` only when something is.
 engines-deps:
-	@missing=""; \
-	for p in $(ENGINES_DEB_DEPS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@$(APT_INSTALL) $(ENGINES_DEB_DEPS)
 
 # crictl is built from its Go module outside any go.mod (go install pkg@version).
 engines-tools:

@@ -23,15 +23,7 @@ GUEST_SUITE = sh $(GUEST_DIR)/suite.sh
 .PHONY: test-cgroupv2 test-lsm guest-deps guest-binaries guest-clean
 
 guest-deps:
-	@missing=""; \
-	for p in $(GUEST_DEB_DEPS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	@$(APT_INSTALL) -n $(GUEST_DEB_DEPS)
 
 # Static test binaries: the guest has no Go toolchain and no libc besides
 # what guestrun.sh copies for runo.
