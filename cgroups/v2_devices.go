@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/link"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -36,59 +33,63 @@ func accessBits(a string) int32 {
 	return bits
 }
 
+// Registers of the program.
+const (
+	r0, r1, r2, r3, r4, r5 uint8 = 0, 1, 2, 3, 4, 5
+)
+
 // deviceFilter compiles the rules into a BPF_PROG_TYPE_CGROUP_DEVICE program with v1's
 // semantics: everything is denied, then each rule in order adds or removes permissions, so
 // the last rule that matches a request decides. The program therefore tests the rules
 // from last to first and returns at the first match: an allow rule matches when it grants
-// every requested access bit, a deny rule when it covers any of them.
-func deviceFilter(rules []deviceRule) asm.Instructions {
-	insns := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word), // access_type
-		asm.Mov.Reg32(asm.R3, asm.R2),
-		asm.And.Imm32(asm.R2, 0xFFFF),            // R2: type
-		asm.RSh.Imm32(asm.R3, 16),                // R3: access
-		asm.LoadMem(asm.R4, asm.R1, 4, asm.Word), // major
-		asm.LoadMem(asm.R5, asm.R1, 8, asm.Word), // minor
+// every requested access bit, a deny rule when it covers any of them. A rule's failed test
+// jumps to the next rule's first instruction.
+func deviceFilter(rules []deviceRule) []insn {
+	prog := []insn{
+		ldxW(r2, r1, 0), // access_type
+		mov32Reg(r3, r2),
+		and32(r2, 0xFFFF), // R2: type
+		rsh32(r3, 16),     // R3: access
+		ldxW(r4, r1, 4),   // major
+		ldxW(r5, r1, 8),   // minor
 	}
 	for i := len(rules) - 1; i >= 0; i-- {
 		r := rules[i]
-		next := fmt.Sprintf("rule%d", i)
-		var block asm.Instructions
+		var block []insn
+		var jumps []int // indexes in block of the jumps to the next rule
+		test := func(in insn) {
+			jumps = append(jumps, len(block))
+			block = append(block, in)
+		}
 		switch r.Type {
 		case 'b':
-			block = append(block, asm.JNE.Imm32(asm.R2, bpfDevBlock, next))
+			test(jmp(opJneImm, r2, bpfDevBlock))
 		case 'c':
-			block = append(block, asm.JNE.Imm32(asm.R2, bpfDevChar, next))
+			test(jmp(opJneImm, r2, bpfDevChar))
 		}
 		if r.Major >= 0 {
-			block = append(block, asm.JNE.Imm32(asm.R4, int32(r.Major), next))
+			test(jmp(opJneImm, r4, int32(r.Major)))
 		}
 		if r.Minor >= 0 {
-			block = append(block, asm.JNE.Imm32(asm.R5, int32(r.Minor), next))
+			test(jmp(opJneImm, r5, int32(r.Minor)))
 		}
 		bits := accessBits(r.Access)
-		block = append(block, asm.Mov.Reg32(asm.R1, asm.R3))
+		block = append(block, mov32Reg(r1, r3))
 		if r.Allow {
-			block = append(block,
-				asm.And.Imm32(asm.R1, ^bits&7),
-				asm.JNE.Imm32(asm.R1, 0, next),
-				asm.Mov.Imm32(asm.R0, 1),
-				asm.Return(),
-			)
+			block = append(block, and32(r1, ^bits&7))
+			test(jmp(opJneImm, r1, 0))
+			block = append(block, mov32(r0, 1), exit())
 		} else {
-			block = append(block,
-				asm.And.Imm32(asm.R1, bits),
-				asm.JEq.Imm32(asm.R1, 0, next),
-				asm.Mov.Imm32(asm.R0, 0),
-				asm.Return(),
-			)
+			block = append(block, and32(r1, bits))
+			test(jmp(opJeqImm, r1, 0))
+			block = append(block, mov32(r0, 0), exit())
 		}
-		insns = append(insns, block...)
-		// The jump target is the first instruction after the block.
-		insns = append(insns, asm.Mov.Imm32(asm.R0, 0).WithSymbol(next))
+		for _, j := range jumps {
+			block[j].off = int16(len(block) - j - 1) // to the first instruction after the block
+		}
+		prog = append(prog, block...)
 	}
-	insns = append(insns, asm.Mov.Imm32(asm.R0, 0), asm.Return())
-	return insns
+	return append(prog, mov32(r0, 0), exit())
 }
 
 // setDevices replaces the container's device program. The new program is attached before
@@ -102,41 +103,34 @@ func (m *v2Manager) setDevices(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.CGroupDevice,
-		Instructions: deviceFilter(rules),
-		License:      "Apache-2.0",
-	})
+	prog, err := loadDeviceProgram(deviceFilter(rules))
 	if err != nil {
 		return resourceError("devices", fmt.Errorf("load device filter: %w", err))
 	}
-	defer prog.Close()
+	defer unix.Close(prog)
 	fd, err := unix.Open(m.dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return resourceError("devices", fmt.Errorf("open %s: %w", m.dir, err))
 	}
 	defer unix.Close(fd)
-	old, err := link.QueryPrograms(link.QueryOptions{Target: fd, Attach: ebpf.AttachCGroupDevice})
+	old, err := attachedDevicePrograms(fd)
 	if err != nil {
 		return resourceError("devices", fmt.Errorf("query device programs of %s: %w", m.dir, err))
 	}
-	// Legacy (non-link) attachment outlives this process, which exits right after create.
-	if err := link.RawAttachProgram(link.RawAttachProgramOptions{
-		Target: fd, Program: prog, Attach: ebpf.AttachCGroupDevice, Flags: unix.BPF_F_ALLOW_MULTI,
-	}); err != nil {
+	if err := attachDeviceProgram(fd, prog); err != nil {
 		return resourceError("devices", fmt.Errorf("attach device filter to %s: %w", m.dir, err))
 	}
 	var errs []error
-	for _, p := range old.Programs {
-		op, err := ebpf.NewProgramFromID(p.ID)
+	for _, id := range old {
+		op, err := programFdByID(id)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("open old device program %d: %w", p.ID, err))
+			errs = append(errs, fmt.Errorf("open old device program %d: %w", id, err))
 			continue
 		}
-		err = link.RawDetachProgram(link.RawDetachProgramOptions{Target: fd, Program: op, Attach: ebpf.AttachCGroupDevice, Flags: unix.BPF_F_ALLOW_MULTI})
-		op.Close()
+		err = detachDeviceProgram(fd, op)
+		unix.Close(op)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("detach old device program %d: %w", p.ID, err))
+			errs = append(errs, fmt.Errorf("detach old device program %d: %w", id, err))
 		}
 	}
 	if len(errs) > 0 {

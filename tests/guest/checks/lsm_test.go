@@ -123,3 +123,35 @@ func TestSELinuxLabel(t *testing.T) {
 		t.Errorf("/proc/self/attr/current = %q, want %q", got, label)
 	}
 }
+
+// TestSELinuxMountLabel: linux.mountLabel becomes the context= of the mounts that take one
+// (tmpfs, devpts). (mqueue takes no context=; runo labels its root where the policy allows
+// xattrs on it, which the guest's minimal policy does not.)
+func TestSELinuxMountLabel(t *testing.T) {
+	requireRuno(t)
+	if os.Geteuid() != 0 || !selinuxEnabled() {
+		t.Skip("SELinux is not enabled here (needs root and a kernel booted with SELinux and a policy: make test-lsm)")
+	}
+	const mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"
+	b := testbundle.New(t, testbundle.WithArgs("sh", "-c", "grep -E ' /(tmp|dev/pts|dev/shm) ' /proc/self/mountinfo"))
+	b.Mutate(func(s *specs.Spec) {
+		s.Linux.MountLabel = mountLabel
+		s.Process.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2"
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev"}})
+	})
+	out := mustOK(t, "run", b.Run())
+	for _, mnt := range []string{" /tmp ", " /dev/pts ", " /dev/shm "} {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, mnt) {
+				found = true
+				if !strings.Contains(line, "context=") || !strings.Contains(line, "container_file_t") {
+					t.Errorf("mount%sdoes not carry mountLabel: %s", mnt, line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("mount%snot found in:\n%s", mnt, out)
+		}
+	}
+}
