@@ -158,11 +158,10 @@ func (b *builder) build() (*Created, error) {
 	}
 	b.cg = cg
 	b.cgMade = true
+	// The directories now: init bind-mounts them for "cgroup" mounts. The limits are written
+	// later, while init starts (configure).
 	if err := cg.Create(); err != nil {
 		return nil, fmt.Errorf("create cgroup: %w", err)
-	}
-	if err := cg.Set(cgroupResources(spec)); err != nil {
-		return nil, fmt.Errorf("linux.resources: %w", err)
 	}
 	if err := unix.Mkfifo(b.c.fifoPath(), 0o622); err != nil {
 		return nil, fmt.Errorf("create exec fifo: %w", err)
@@ -178,7 +177,6 @@ func (b *builder) build() (*Created, error) {
 	}
 	defer fifo.Close()
 
-	b.debugf("cgroup %s ready", spec.Linux.CgroupsPath)
 	if err := b.spawn(fifo); err != nil {
 		return nil, err
 	}
@@ -367,6 +365,14 @@ func (b *builder) configure() (*os.File, error) {
 	}
 	if err := b.sync.sendJSON(msgConfig, cfg); err != nil {
 		return nil, err
+	}
+	if !b.exec {
+		// While init's Go runtime starts: init needs the limits only once it joins the cgroup,
+		// late in its setup.
+		if err := b.cg.Set(cgroupResources(b.spec)); err != nil {
+			return nil, fmt.Errorf("linux.resources: %w", err)
+		}
+		b.debugf("cgroup %s ready", b.spec.Linux.CgroupsPath)
 	}
 	var console *os.File
 	for {

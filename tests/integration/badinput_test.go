@@ -76,6 +76,14 @@ func TestBadInput(t *testing.T) {
 		{"hostname without uts namespace", spec(func(s *specs.Spec) {
 			removeNamespace(s, specs.UTSNamespace)
 		}), []string{"hostname"}},
+		// The limits are written while init starts: a refused value must still leave
+		// nothing (no cgroup, no init process).
+		{"cpuset the host does not have", spec(func(s *specs.Spec) {
+			if s.Linux.Resources == nil {
+				s.Linux.Resources = &specs.LinuxResources{}
+			}
+			s.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "999"}
+		}), []string{"cpu"}},
 		{"invalid id ../x", func(t *testing.T, b *testbundle.Bundle) []string {
 			return []string{"create", "--bundle", b.Dir, "../x"}
 		}, []string{"id"}},
