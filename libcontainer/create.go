@@ -18,6 +18,7 @@ import (
 
 	"github.com/runo-dev/runo/cgroups"
 	"github.com/runo-dev/runo/libcontainer/rootfs"
+	"github.com/runo-dev/runo/seccomp"
 )
 
 // CreateOpts are the create/run options of the CLI.
@@ -145,6 +146,8 @@ type builder struct {
 	pid    int
 	cmd    *exec.Cmd
 	exec   bool // a `runo exec` process, not the container's init
+	// seccompProg is the encoded seccomp filter for init (nil without seccomp).
+	seccompProg []byte
 	// subCgroup(s): exec --cgroup targets inside the container's cgroup.
 	subCgroup  string
 	subCgroups map[string]string
@@ -366,8 +369,19 @@ func (b *builder) configure() (*os.File, error) {
 	if err := b.sync.sendJSON(msgConfig, cfg); err != nil {
 		return nil, err
 	}
+	// While init's Go runtime starts, on the other core: build the seccomp program (init gets
+	// it with msgCgroupAck and needs no libseccomp work itself)...
+	if sc := b.spec.Linux.Seccomp; sc != nil {
+		f, err := seccomp.Build(sc)
+		if err != nil {
+			return nil, fmt.Errorf("linux.seccomp: %w", err)
+		}
+		if b.seccompProg, err = f.MarshalBinary(); err != nil {
+			return nil, fmt.Errorf("linux.seccomp: %w", err)
+		}
+	}
 	if !b.exec {
-		// While init's Go runtime starts: init needs the limits only once it joins the cgroup,
+		// ...and write the cgroup limits: init needs them only once it joins the cgroup,
 		// late in its setup.
 		if err := b.cg.Set(cgroupResources(b.spec)); err != nil {
 			return nil, fmt.Errorf("linux.resources: %w", err)
@@ -386,7 +400,11 @@ func (b *builder) configure() (*os.File, error) {
 		}
 		reply, err := b.serve(t, payload, files, &console)
 		if err == nil && reply != 0 {
-			err = b.sync.send(reply, nil)
+			var body []byte
+			if reply == msgCgroupAck {
+				body = b.seccompProg
+			}
+			err = b.sync.send(reply, body)
 		}
 		if err != nil || t == msgReady {
 			if err != nil && console != nil {

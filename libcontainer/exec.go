@@ -150,7 +150,7 @@ func joinSubCgroups(m cgroups.Manager, pid int, all string, by map[string]string
 // rootfs exists; set the process up and exec it.
 func (in *initProc) runExec() error {
 	proc := in.spec.Process
-	caps, filter, err := in.prepare()
+	caps, err := in.prepare()
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func (in *initProc) runExec() error {
 			return err
 		}
 	}
-	if err := in.setupProcess(caps, filter); err != nil {
+	if err := in.setupProcess(caps); err != nil {
 		return err
 	}
 	in.conn.f.Close()

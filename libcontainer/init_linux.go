@@ -84,6 +84,9 @@ type initProc struct {
 	fifoFd int
 	fdDir  int // O_PATH handle on init's own /proc/<pid>/fd
 	joined bool
+	// filter is the seccomp program the parent built while init started; it comes with
+	// the answer to msgCgroupReq.
+	filter *seccomp.Filter
 	exe    string // the resolved process.args[0]
 	// timings are init's phase marks, sent with msgReady for the parent's --debug log.
 	timings []phaseMark
@@ -112,8 +115,16 @@ func (in *initProc) joinCgroup() error {
 		return nil
 	}
 	in.joined = true
-	if err := in.request(msgCgroupReq, msgCgroupAck); err != nil {
+	if err := in.conn.send(msgCgroupReq, nil); err != nil {
 		return err
+	}
+	prog, files, err := in.conn.expect(msgCgroupAck)
+	closeFiles(files)
+	if err != nil {
+		return err
+	}
+	if in.filter, err = seccomp.UnmarshalFilter(prog); err != nil {
+		return fmt.Errorf("linux.seccomp: %w", err)
 	}
 	if err := setAffinity(in.spec.Process.ExecCPUAffinity, false); err != nil {
 		return err
@@ -137,39 +148,33 @@ func (in *initProc) request(req, ack uint32) error {
 
 // prepare validates and builds everything that allocates, before init joins the cgroup, so
 // that the runtime's own memory is not charged to the container.
-func (in *initProc) prepare() (*capabilities.Caps, *seccomp.Filter, error) {
-	spec, proc := in.spec, in.spec.Process
+func (in *initProc) prepare() (*capabilities.Caps, error) {
+	proc := in.spec.Process
 	selinux.Probe()
 	caps, err := capabilities.New(proc.Capabilities)
 	if err != nil {
-		return nil, nil, fmt.Errorf("process.capabilities: %w", err)
+		return nil, fmt.Errorf("process.capabilities: %w", err)
 	}
 	dropped, err := caps.DropUngrantable()
 	if err != nil {
-		return nil, nil, fmt.Errorf("process.capabilities: %w", err)
+		return nil, fmt.Errorf("process.capabilities: %w", err)
 	}
 	for _, w := range append(caps.Warnings(), dropped...) {
 		if err := in.conn.send(msgWarning, []byte("process."+w)); err != nil {
-			return nil, nil, err
-		}
-	}
-	var filter *seccomp.Filter
-	if spec.Linux.Seccomp != nil {
-		if filter, err = seccomp.Build(spec.Linux.Seccomp); err != nil {
-			return nil, nil, fmt.Errorf("linux.seccomp: %w", err)
+			return nil, err
 		}
 	}
 	if err := setAffinity(proc.ExecCPUAffinity, true); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return caps, filter, nil
+	return caps, nil
 }
 
 // run is init's path for create/run: build the container around the process, wait for
 // `start`, exec.
 func (in *initProc) run() error {
 	spec, proc := in.spec, in.spec.Process
-	caps, filter, err := in.prepare()
+	caps, err := in.prepare()
 	if err != nil {
 		return err
 	}
@@ -220,7 +225,7 @@ func (in *initProc) run() error {
 			return err
 		}
 	}
-	if err := in.setupProcess(caps, filter); err != nil {
+	if err := in.setupProcess(caps); err != nil {
 		return err
 	}
 	fifo, err := openFifo(in.fdDir, in.fifoFd)
@@ -248,7 +253,7 @@ func (in *initProc) run() error {
 
 // setupProcess applies the process's security context and attributes, joins the cgroup, and
 // reports ready. What follows it must not allocate much (see joinCgroup).
-func (in *initProc) setupProcess(caps *capabilities.Caps, filter *seccomp.Filter) error {
+func (in *initProc) setupProcess(caps *capabilities.Caps) error {
 	spec, proc := in.spec, in.spec.Process
 	if err := applyLSM(proc); err != nil {
 		return err
@@ -266,6 +271,7 @@ func (in *initProc) setupProcess(caps *capabilities.Caps, filter *seccomp.Filter
 	// As root where possible; a directory only the process user may enter is entered after
 	// the switch to that user (setupUser).
 	cwdDone := enterCwd(proc.Cwd) == nil
+	filter := in.filter
 	if proc.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("process.noNewPrivileges: %w", err)

@@ -15,7 +15,7 @@ package libcontainer
 //	C → parent   msgChildPid    host pid of the container's init; the C helper then exits
 //	parent → Go  msgConfig      initConfig as JSON
 //	Go → parent  msgCgroupReq   init's own setup allocations are done: put it in the cgroup
-//	parent → Go  msgCgroupAck
+//	parent → Go  msgCgroupAck   payload: the seccomp program (seccomp.Filter wire form), if any
 //	Go → parent  msgHooksReq    mounts are done: run prestart and createRuntime hooks
 //	parent → Go  msgHooksAck
 //	Go → parent  msgConsole     (terminal only) the pty master as SCM_RIGHTS
