@@ -128,30 +128,14 @@ func applyUpdateFlags(c *cli.Context, r *specs.LinuxResources) error {
 		}
 		return r.CPU
 	}
-	sizes := []struct {
-		flag string
-		set  func(int64)
-	}{
+	sizes := []flagSetter[int64]{
 		{"memory", func(v int64) { mem().Limit = &v }},
 		{"memory-reservation", func(v int64) { mem().Reservation = &v }},
 		{"memory-swap", func(v int64) { mem().Swap = &v }},
 		{"kernel-memory", func(v int64) { mem().Kernel = &v }},
 		{"kernel-memory-tcp", func(v int64) { mem().KernelTCP = &v }},
 	}
-	for _, s := range sizes {
-		if !c.IsSet(s.flag) {
-			continue
-		}
-		v, err := parseSize(c.String(s.flag))
-		if err != nil {
-			return fmt.Errorf("--%s: %w", s.flag, err)
-		}
-		s.set(v)
-	}
-	uints := []struct {
-		flag string
-		set  func(uint64)
-	}{
+	uints := []flagSetter[uint64]{
 		{"cpu-period", func(v uint64) { cpu().Period = &v }},
 		{"cpu-share", func(v uint64) { cpu().Shares = &v }},
 		{"cpu-rt-period", func(v uint64) { cpu().RealtimePeriod = &v }},
@@ -163,33 +147,21 @@ func applyUpdateFlags(c *cli.Context, r *specs.LinuxResources) error {
 			r.BlockIO.Weight = &w
 		}},
 	}
-	for _, u := range uints {
-		if !c.IsSet(u.flag) {
-			continue
-		}
-		v, err := strconv.ParseUint(c.String(u.flag), 10, 64)
-		if err != nil {
-			return fmt.Errorf("--%s: %q is not a number", u.flag, c.String(u.flag))
-		}
-		u.set(v)
-	}
-	ints := []struct {
-		flag string
-		set  func(int64)
-	}{
+	ints := []flagSetter[int64]{
 		{"cpu-quota", func(v int64) { cpu().Quota = &v }},
 		{"cpu-rt-runtime", func(v int64) { cpu().RealtimeRuntime = &v }},
 		{"cpu-idle", func(v int64) { cpu().Idle = &v }},
 	}
-	for _, i := range ints {
-		if !c.IsSet(i.flag) {
-			continue
-		}
-		v, err := strconv.ParseInt(c.String(i.flag), 10, 64)
-		if err != nil {
-			return fmt.Errorf("--%s: %q is not a number", i.flag, c.String(i.flag))
-		}
-		i.set(v)
+	parseUint := func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) }
+	parseInt := func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
+	if err := applyFlags(c, parseSize, sizes); err != nil {
+		return err
+	}
+	if err := applyFlags(c, parseUint, uints); err != nil {
+		return err
+	}
+	if err := applyFlags(c, parseInt, ints); err != nil {
+		return err
 	}
 	if c.IsSet("cpuset-cpus") {
 		cpu().Cpus = c.String("cpuset-cpus")
@@ -200,6 +172,27 @@ func applyUpdateFlags(c *cli.Context, r *specs.LinuxResources) error {
 	if c.IsSet("pids-limit") {
 		v := int64(c.Int("pids-limit"))
 		r.Pids = &specs.LinuxPids{Limit: &v}
+	}
+	return nil
+}
+
+// flagSetter stores one update flag's parsed value into the resources.
+type flagSetter[T any] struct {
+	flag string
+	set  func(T)
+}
+
+// applyFlags parses each flag that was given and stores it.
+func applyFlags[T any](c *cli.Context, parse func(string) (T, error), setters []flagSetter[T]) error {
+	for _, s := range setters {
+		if !c.IsSet(s.flag) {
+			continue
+		}
+		v, err := parse(c.String(s.flag))
+		if err != nil {
+			return fmt.Errorf("--%s: %q is not a valid value: %w", s.flag, c.String(s.flag), err)
+		}
+		s.set(v)
 	}
 	return nil
 }
