@@ -22,7 +22,7 @@ var deleteCommand = &cli.Command{
 		ct, err := loadContainer(c)
 		if err != nil {
 			if errors.Is(err, libcontainer.ErrNotExist) && c.Bool("force") {
-				return nil
+				return libcontainer.RemoveStale(c.String("root"), c.Args().First())
 			}
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/runo-dev/runo/cgroups"
 )
@@ -150,4 +151,35 @@ func (c *Container) specState(status string) specs.State {
 		Version: specs.Version, ID: c.state.ID, Status: specs.ContainerState(status),
 		Pid: pid, Bundle: c.state.Bundle, Annotations: c.state.Annotations,
 	}
+}
+
+// RemoveStale removes the state directory of id when it holds no state.json and no one holds
+// its lock: what a `create` killed half-way leaves. Without this its id could never be used
+// again. A create in progress holds the lock, so it is left alone.
+func RemoveStale(root, id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	dir := filepath.Join(root, id)
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(dir); err != nil {
+				return nil // nothing there
+			}
+			return os.RemoveAll(dir)
+		}
+		return err
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return nil // a create is running
+	}
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
+		return nil // it finished meanwhile
+	}
+	return os.RemoveAll(dir)
 }

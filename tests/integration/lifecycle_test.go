@@ -288,3 +288,27 @@ func TestList(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestDeleteForceRemovesStaleState: a create killed half-way leaves a state directory
+// without state.json; delete -f removes it so that the id can be used again, while a create
+// in progress (holding the lock) would be left alone.
+func TestDeleteForceRemovesStaleState(t *testing.T) {
+	t.Parallel()
+	b := testbundle.New(t, testbundle.WithArgs(sleeper...))
+	stale := filepath.Join(b.Root, b.ID)
+	if err := os.MkdirAll(stale, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, ".lock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := b.Create()
+	mustExit(t, r, 1, "create over a stale state dir")
+	assertMentions(t, r.Stderr, "already exists")
+	mustExit(t, b.Runo("delete", "-f", b.ID), 0, "delete -f of a stale state dir")
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale state dir still there: %v", err)
+	}
+	b.MustCreate()
+	mustExit(t, b.Runo("delete", "-f", b.ID), 0, "delete -f")
+}
