@@ -36,6 +36,9 @@ type Container struct {
 	dir   string
 	state *State
 	log   Logger
+	// cg is the cgroup manager, made on first use: finding the layout reads the mount table,
+	// which one command should do once.
+	cg cgroups.Manager
 }
 
 // Load opens the container id under root. A missing container is ErrNotExist.
@@ -85,7 +88,15 @@ func (c *Container) lock() (*os.File, error) {
 }
 
 func (c *Container) cgroup() (cgroups.Manager, error) {
-	return cgroups.New(cgroups.Config{Path: c.state.CgroupsPath, ContainerID: c.state.ID})
+	if c.cg != nil {
+		return c.cg, nil
+	}
+	m, err := cgroups.New(cgroups.Config{Path: c.state.CgroupsPath, ContainerID: c.state.ID})
+	if err != nil {
+		return nil, err
+	}
+	c.cg = m
+	return m, nil
 }
 
 // initAlive reports whether the container's init is still the process we started.
