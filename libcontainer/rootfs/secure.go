@@ -89,6 +89,14 @@ func (r *root) mkdirAll(p string, mode os.FileMode) (*os.File, error) {
 	if p == "/" {
 		return r.open(p, 0)
 	}
+	// Most destinations exist already (/proc, /dev, /sys...): one openat2 in the root answers
+	// that; the component-by-component walk is only needed to create what is missing.
+	if f, err := r.open(p, 0); err == nil {
+		if st, err := fstat(f); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return f, nil
+		}
+		f.Close()
+	}
 	f, err := pathrs.MkdirAllHandle(r.f, p, mode)
 	if err != nil {
 		return nil, fmt.Errorf("mkdir %s in container: %w", p, err)
