@@ -91,7 +91,11 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 	if c.cg != nil {
 		return c.cg, nil
 	}
-	m, err := cgroups.New(cgroups.Config{Path: c.state.CgroupsPath, ContainerID: c.state.ID})
+	if c.state.Config == nil {
+		// Without the config we do not know the cgroup: never guess one to write to.
+		return nil, fmt.Errorf("state of %s has no config: its cgroup is unknown", c.state.ID)
+	}
+	m, err := cgroups.New(cgroups.Config{Path: c.state.cgroupsPath(), ContainerID: c.state.ID})
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +152,7 @@ func (c *Container) OCIState() OCIState {
 	return OCIState{
 		OCIVersion: specs.Version, ID: c.state.ID, Pid: pid, Status: status,
 		Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Created: c.state.Created,
-		Annotations: c.state.Annotations, Owner: c.state.Owner,
+		Annotations: c.state.annotations(), Owner: c.state.Owner,
 	}
 }
 
@@ -160,7 +164,7 @@ func (c *Container) specState(status string) specs.State {
 	}
 	return specs.State{
 		Version: specs.Version, ID: c.state.ID, Status: specs.ContainerState(status),
-		Pid: pid, Bundle: c.state.Bundle, Annotations: c.state.Annotations,
+		Pid: pid, Bundle: c.state.Bundle, Annotations: c.state.annotations(),
 	}
 }
 

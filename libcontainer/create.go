@@ -89,8 +89,7 @@ func Create(o CreateOpts) (*Created, error) {
 	}
 	st := &State{
 		ID: o.ID, Bundle: bundle, Rootfs: rootfsPath, Created: time.Now().UTC(),
-		Owner: currentOwner(), Annotations: spec.Annotations, CgroupsPath: spec.Linux.CgroupsPath,
-		Hooks: spec.Hooks, SharedPidNS: !hasNewNamespace(spec, specs.PIDNamespace), Config: spec,
+		Owner: currentOwner(), Config: spec,
 	}
 	c := &Container{root: o.Root, dir: dir, state: st, log: o.Log}
 	b := &builder{c: c, spec: spec, opts: o}

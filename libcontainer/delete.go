@@ -29,16 +29,15 @@ func (c *Container) Delete(force bool) error {
 	return c.destroy()
 }
 
-// killAll SIGKILLs the container and waits for its init to be gone.
+// killAll SIGKILLs the container's init and waits for it to be gone; destroy then kills
+// whatever else is left in the cgroup (a container without its own pid namespace).
 func (c *Container) killAll(status string) error {
-	m, err := c.cgroup()
-	if err == nil && c.state.SharedPidNS {
-		m.Kill(int(unix.SIGKILL))
-	}
 	unix.Kill(c.state.InitPid, unix.SIGKILL)
-	if status == StatusPaused && m != nil {
+	if status == StatusPaused {
 		// A frozen task cannot die until thawed.
-		m.Thaw()
+		if m, err := c.cgroup(); err == nil {
+			m.Thaw()
+		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for c.initAlive() {
@@ -66,7 +65,7 @@ func (c *Container) destroy() error {
 			first = fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
-	if h := c.state.Hooks; h != nil && len(h.Poststop) > 0 {
+	if h := c.state.hooks(); h != nil && len(h.Poststop) > 0 {
 		// A failing poststop hook only warns, and the next ones still run (lifecycle step 13).
 		runHooksOnError("poststop", h.Poststop, c.specState(StatusStopped), func(err error) {
 			if c.log != nil {

@@ -37,8 +37,8 @@ type Execd struct {
 	Console *os.File
 }
 
-// ErrExecSetup marks errors that happened before the process started: the CLI exits 255 for
-// them, as runc does.
+// ErrExecSetup prefixes the errors of an exec that never started its process ("exec failed:
+// …", runc's wording, which engines show).
 var ErrExecSetup = errors.New("exec failed")
 
 // Exec starts a new process in every namespace and the cgroup of the running container, with

@@ -238,8 +238,8 @@ func setupUser(proc *specs.Process, caps *capabilities.Caps, cwdDone bool) error
 	if err := caps.ApplyBounding(); err != nil {
 		return fmt.Errorf("process.capabilities.bounding: %w", err)
 	}
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("keep capabilities: %w", err)
+	if err := capabilities.KeepCaps(); err != nil {
+		return err
 	}
 	u := proc.User
 	if !setgroupsDenied() {
@@ -257,8 +257,8 @@ func setupUser(proc *specs.Process, caps *capabilities.Caps, cwdDone bool) error
 	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
 		return fmt.Errorf("process.user.uid %d: %w", u.UID, err)
 	}
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
-		return fmt.Errorf("clear keep capabilities: %w", err)
+	if err := capabilities.ClearKeepCaps(); err != nil {
+		return err
 	}
 	if err := caps.ApplyCaps(); err != nil {
 		return fmt.Errorf("process.capabilities: %w", err)

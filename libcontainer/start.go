@@ -26,7 +26,7 @@ func (c *Container) Start() error {
 	if err := c.releaseInit(); err != nil {
 		return c.abortStart(err)
 	}
-	if h := c.state.Hooks; h != nil && len(h.Poststart) > 0 {
+	if h := c.state.hooks(); h != nil && len(h.Poststart) > 0 {
 		if err := runHooks("poststart", h.Poststart, c.specState(StatusRunning)); err != nil {
 			return c.abortStart(err)
 		}

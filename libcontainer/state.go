@@ -28,20 +28,36 @@ type State struct {
 	Rootfs  string `json:"rootfs"`
 	InitPid int    `json:"init_pid"`
 	// InitStartTime is field 22 of /proc/<pid>/stat; a different value means pid reuse.
-	InitStartTime uint64            `json:"init_start_time"`
-	Created       time.Time         `json:"created"`
-	Owner         string            `json:"owner"`
-	Annotations   map[string]string `json:"annotations,omitempty"`
-	CgroupsPath   string            `json:"cgroups_path"`
-	// Hooks that run after create: poststart (start), poststop (delete).
-	Hooks *specs.Hooks `json:"hooks,omitempty"`
-	// SharedPidNS is true when the container has no pid namespace of its own: killing init
-	// does not kill the rest, so delete must signal the whole cgroup.
-	SharedPidNS bool `json:"shared_pid_ns"`
+	InitStartTime uint64    `json:"init_start_time"`
+	Created       time.Time `json:"created"`
+	Owner         string    `json:"owner"`
 	// Namespaces records the namespace paths of the container for `runo exec`.
 	Namespaces map[specs.LinuxNamespaceType]string `json:"namespaces,omitempty"`
-	// Config is the spec the container was created with (exec inherits its process settings).
-	Config *specs.Spec `json:"config,omitempty"`
+	// Config is the spec the container was created with: hooks, annotations and cgroupsPath
+	// come from it, and exec inherits its process settings.
+	Config *specs.Spec `json:"config"`
+}
+
+// The accessors tolerate a state file without a config (damaged by hand): no panic.
+func (s *State) hooks() *specs.Hooks {
+	if s.Config == nil {
+		return nil
+	}
+	return s.Config.Hooks
+}
+
+func (s *State) annotations() map[string]string {
+	if s.Config == nil {
+		return nil
+	}
+	return s.Config.Annotations
+}
+
+func (s *State) cgroupsPath() string {
+	if s.Config == nil || s.Config.Linux == nil {
+		return ""
+	}
+	return s.Config.Linux.CgroupsPath
 }
 
 func (s *State) save(dir string) error {
