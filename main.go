@@ -1,4 +1,8 @@
 // Command runo is a low-level OCI container runtime, a drop-in replacement for runc.
+//
+// runo lives for milliseconds: no goroutine needs to re-check the CPU quota for GOMAXPROCS.
+//
+//go:debug updatemaxprocs=0
 package main
 
 import (
@@ -13,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/runo-dev/runo/libcontainer"
+	_ "github.com/runo-dev/runo/internal/startup"
 	_ "github.com/runo-dev/runo/nsenter"
 )
 

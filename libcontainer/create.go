@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -141,8 +140,9 @@ type builder struct {
 	cgMade bool
 	sync   *syncConn
 	pid    int
-	cmd    *exec.Cmd
-	exec   bool // a `runo exec` process, not the container's init
+	// bootPid is the bootstrap process that forks init, until it has been reaped.
+	bootPid int
+	exec    bool // a `runo exec` process, not the container's init
 	// seccompProg is the encoded seccomp filter for init (nil without seccomp).
 	seccompProg []byte
 	// subCgroup(s): exec --cgroup targets inside the container's cgroup.
@@ -236,10 +236,7 @@ func cgroupResources(spec *specs.Spec) *specs.LinuxResources {
 // cleanup undoes a failed Create: kill init, remove the cgroup. The state dir is removed by
 // the caller.
 func (b *builder) cleanup() {
-	if b.cmd != nil && b.cmd.Process != nil {
-		b.cmd.Process.Kill()
-		b.cmd.Wait()
-	}
+	b.reapBootstrap(true)
 	if b.pid > 0 {
 		unix.Kill(b.pid, unix.SIGKILL)
 		var ws unix.WaitStatus

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // spawn starts `runo init` from the sealed binary and runs the C bootstrap conversation until
@@ -27,33 +28,32 @@ func (b *builder) spawn(fifo *os.File) error {
 	defer child.Close()
 	b.sync = &syncConn{f: parent}
 
-	cmd := &exec.Cmd{
-		Path:   fmt.Sprintf("/proc/self/fd/%d", bin.Fd()),
-		Args:   []string{"runo", "init"},
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-	}
-	// Preserved fds keep their numbers (3 … 3+N-1); runo's own fds follow them.
+	// Files are inherited by position: stdio, the preserved fds (3 … 3+N-1, same numbers),
+	// then the sync socket and the exec fifo.
+	files := []uintptr{0, 1, 2}
 	for i := 0; i < b.opts.PreserveFds; i++ {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), fmt.Sprintf("preserved-%d", 3+i)))
+		files = append(files, uintptr(3+i))
 	}
-	syncFd := 3 + len(cmd.ExtraFiles)
-	cmd.ExtraFiles = append(cmd.ExtraFiles, child)
-	cmd.Env = []string{
+	syncFd := len(files)
+	files = append(files, child.Fd())
+	env := []string{
 		fmt.Sprintf("%s=%d", envInitPipe, syncFd),
 		// init is short-lived and execs soon: collecting garbage would only cost time.
 		"GOGC=off",
 		"GOMAXPROCS=1",
 	}
 	if fifo != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, fifo)
-		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", envFifoFd, syncFd+1))
+		env = append(env, fmt.Sprintf("%s=%d", envFifoFd, len(files)))
+		files = append(files, fifo.Fd())
 	}
-	if err := cmd.Start(); err != nil {
+	// syscall.ForkExec rather than os/exec: os.StartProcess probes pidfd support with an extra
+	// clone in every new process, and this process is gone once the bootstrap is over.
+	pid, err := syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", bin.Fd()), []string{"runo", "init"},
+		&syscall.ProcAttr{Env: env, Files: files})
+	if err != nil {
 		return fmt.Errorf("start container init: %w", err)
 	}
-	b.cmd = cmd
+	b.bootPid = pid
 	if err := b.sync.send(msgBootstrap, bootstrapPayload(b.spec)); err != nil {
 		return err
 	}
@@ -73,8 +73,7 @@ func (b *builder) spawn(fifo *os.File) error {
 			}
 		case msgChildPid:
 			b.pid = int(int32(binary.NativeEndian.Uint32(payload)))
-			cmd.Wait()
-			b.cmd = nil
+			b.reapBootstrap(false)
 			return nil
 		case msgError:
 			return errors.New(string(payload))
@@ -82,6 +81,24 @@ func (b *builder) spawn(fifo *os.File) error {
 			return fmt.Errorf("protocol error: unexpected %s message during bootstrap", msgName(t))
 		}
 	}
+}
+
+// reapBootstrap waits for the bootstrap process (the one nsenter.c forks init from), killing it
+// first when the creation is being undone.
+func (b *builder) reapBootstrap(kill bool) {
+	if b.bootPid <= 0 {
+		return
+	}
+	if kill {
+		unix.Kill(b.bootPid, unix.SIGKILL)
+	}
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(b.bootPid, &ws, 0, nil); err != unix.EINTR {
+			break
+		}
+	}
+	b.bootPid = 0
 }
 
 // bootstrapPayload encodes the records that nsenter.c reads.

@@ -20,9 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef CLONE_NEWTIME
@@ -98,12 +100,37 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* One writev per frame: the parent wakes once, with the whole frame. */
 static int send_frame(uint32_t type, const void *payload, uint32_t len)
 {
 	uint32_t hdr[2] = { len + 4, type };
-	if (write_all(syncfd, hdr, sizeof(hdr)) < 0)
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)payload, len } };
+	ssize_t n;
+	do
+		n = writev(syncfd, iov, len ? 2 : 1);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)(sizeof(hdr) + len))
+		return 0;
+	if (n < 0 || (size_t)n < sizeof(hdr)) /* a socket this small never writes short */
 		return -1;
-	return len ? write_all(syncfd, payload, len) : 0;
+	return write_all(syncfd, (const char *)payload + (n - sizeof(hdr)), len - (n - sizeof(hdr)));
+}
+
+/* The Go runtime's data and bss, from the linker (weak: absent under some link modes). */
+extern char __data_start[] __attribute__((weak));
+extern char _end[] __attribute__((weak));
+
+/* Map the writable data segment in one call before the Go runtime writes to it page by page.
+ * On a virtual machine every first touch of a page is a trap to the hypervisor (10-20 us);
+ * MADV_POPULATE_WRITE (Linux 5.14) costs about 1 us per page. Failure only loses the speed-up. */
+static void populate_data(void)
+{
+	if (!__data_start || !_end)
+		return;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)__data_start & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)_end + page - 1) & ~(page - 1);
+	madvise((void *)lo, hi - lo, 23 /* MADV_POPULATE_WRITE */);
 }
 
 /* Report the failure to the parent, which turns it into the user's error, and exit. */
@@ -242,8 +269,10 @@ static void join_namespaces(struct bootstrap *b)
 __attribute__((constructor)) static void nsenter(void)
 {
 	const char *env = getenv("_RUNO_INITPIPE");
-	if (!env || !*env)
+	if (!env || !*env) {
+		populate_data();
 		return;
+	}
 	syncfd = atoi(env);
 
 	/* Not dumpable while we are runo: a process in the container we are joining must not
@@ -300,4 +329,5 @@ __attribute__((constructor)) static void nsenter(void)
 	}
 	/* The child returns into the Go runtime as `runo init`; bootstrap memory is not freed on
 	 * purpose: it is tiny and the process execs soon. */
+	populate_data();
 }
