@@ -16,8 +16,8 @@ import (
 	seccompgo "github.com/seccomp/libseccomp-golang"
 	"github.com/urfave/cli/v2"
 
-	"github.com/runo-dev/runo/libcontainer"
 	_ "github.com/runo-dev/runo/internal/startup"
+	"github.com/runo-dev/runo/libcontainer"
 	_ "github.com/runo-dev/runo/nsenter"
 )
 
