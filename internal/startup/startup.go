@@ -63,8 +63,10 @@ func populate(addr, window uintptr) {
 	if !ok {
 		return
 	}
-	const pageMask = 1<<12 - 1
-	lo := max(start, (addr&^pageMask)-below)
+	lo := start
+	if page := addr &^ uintptr(os.Getpagesize()-1); page-start > below {
+		lo = page - below
+	}
 	hi := min(end, lo+window)
 	if hi <= lo {
 		return
