@@ -87,6 +87,7 @@ func (b *builder) serve(t uint32, payload []byte, files []*os.File, console **os
 		}
 		return msgCgroupAck, nil
 	case msgHooksReq:
+		b.hooksRan = true
 		state := b.c.specState(StatusCreating)
 		state.Pid = b.pid
 		if h := b.spec.Hooks; h != nil {

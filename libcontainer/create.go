@@ -143,6 +143,8 @@ type builder struct {
 	// bootPid is the bootstrap process that forks init, until it has been reaped.
 	bootPid int
 	exec    bool // a `runo exec` process, not the container's init
+	// hooksRan: the prestart/createRuntime/createContainer hooks have started.
+	hooksRan bool
 	// seccompProg is the encoded seccomp filter for init (nil without seccomp).
 	seccompProg []byte
 	// subCgroup(s): exec --cgroup targets inside the container's cgroup.
@@ -249,6 +251,12 @@ func (b *builder) cleanup() {
 		if err := b.cg.Destroy(); err != nil && b.opts.Log != nil {
 			b.opts.Log.Warnf("remove cgroup after failed create: %v", err)
 		}
+	}
+	// Once the create-phase hooks have started, a failure continues the lifecycle at
+	// "destroy", which ends with the poststop hooks (runtime-spec lifecycle steps 3-5, 12-13):
+	// they undo what the others set up.
+	if b.hooksRan {
+		b.c.runPoststop()
 	}
 }
 

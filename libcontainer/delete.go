@@ -49,6 +49,18 @@ func (c *Container) killAll(status string) error {
 	return nil
 }
 
+// runPoststop runs the poststop hooks (lifecycle step 13): a failing one only warns, and the
+// next ones still run.
+func (c *Container) runPoststop() {
+	if h := c.state.hooks(); h != nil && len(h.Poststop) > 0 {
+		runHooksOnError("poststop", h.Poststop, c.specState(StatusStopped), func(err error) {
+			if c.log != nil {
+				c.log.Warnf("%v", err)
+			}
+		})
+	}
+}
+
 // destroy removes what the container holds on the host. It runs the poststop hooks even when a
 // cleanup step fails, and reports the first failure.
 func (c *Container) destroy() error {
@@ -65,14 +77,7 @@ func (c *Container) destroy() error {
 			first = fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
-	if h := c.state.hooks(); h != nil && len(h.Poststop) > 0 {
-		// A failing poststop hook only warns, and the next ones still run (lifecycle step 13).
-		runHooksOnError("poststop", h.Poststop, c.specState(StatusStopped), func(err error) {
-			if c.log != nil {
-				c.log.Warnf("%v", err)
-			}
-		})
-	}
+	c.runPoststop()
 	if err := os.RemoveAll(c.dir); err != nil && first == nil {
 		first = fmt.Errorf("remove state: %w", err)
 	}

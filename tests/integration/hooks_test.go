@@ -174,6 +174,49 @@ func TestHookFailures(t *testing.T) {
 		mustExit(t, b.Create(), 1, "create with failing createRuntime")
 		b.AssertUnchanged(before)
 	})
+	// runtime-spec v1.3.0 lifecycle steps 3-5: a failing prestart, createRuntime or
+	// createContainer hook continues the lifecycle at destroy (step 12), whose poststop hooks
+	// (step 13) must run so they can undo what the others set up.
+	for _, tc := range []struct {
+		name string
+		set  func(*specs.Hooks, specs.Hook)
+	}{
+		{"prestart", func(h *specs.Hooks, f specs.Hook) { h.Prestart = []specs.Hook{f} }},
+		{"createRuntime", func(h *specs.Hooks, f specs.Hook) { h.CreateRuntime = []specs.Hook{f} }},
+		{"createContainer", func(h *specs.Hooks, f specs.Hook) { h.CreateContainer = []specs.Hook{f} }},
+	} {
+		t.Run("failing "+tc.name+" runs poststop", func(t *testing.T) {
+			b := testbundle.New(t, testbundle.WithArgs(sleeper...))
+			marker := filepath.Join(b.Dir, "poststop-ran")
+			b.Mutate(func(s *specs.Spec) {
+				s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + marker}}}}
+				tc.set(s.Hooks, failing)
+			})
+			before := b.Snapshot()
+			mustExit(t, b.Create(), 1, "create with failing "+tc.name)
+			if _, err := os.Stat(marker); err != nil {
+				t.Errorf("poststop hook did not run after the failed create: %v", err)
+			}
+			b.AssertUnchanged(before)
+		})
+	}
+	t.Run("a create that fails before its hooks runs no poststop", func(t *testing.T) {
+		b := testbundle.New(t, testbundle.WithArgs(sleeper...))
+		marker := filepath.Join(b.Dir, "poststop-ran")
+		b.Mutate(func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + marker}}}}
+			// Fails in init while mounting, before the hooks' turn.
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=not-a-size"}})
+		})
+		before := b.Snapshot()
+		if r := b.Create(); r.ExitCode == 0 {
+			t.Fatalf("create with a bad tmpfs size succeeded")
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Errorf("poststop hook ran although no create-phase hook had started")
+		}
+		b.AssertUnchanged(before)
+	})
 	t.Run("hook timeout", func(t *testing.T) {
 		b := testbundle.New(t, testbundle.WithArgs(sleeper...))
 		b.Mutate(func(s *specs.Spec) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{slow}} })
