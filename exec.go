@@ -59,8 +59,10 @@ var execCommand = &cli.Command{
 		var sigs chan os.Signal
 		if !detach {
 			sigs = make(chan os.Signal, 128)
+			// Never stopped: runo exits right after the container, and a signal in between
+			// must not kill runo with its default action. (Stop would also cost a hand-over
+			// with the runtime's signal thread for each of the ~60 signals.)
 			signal.Notify(sigs)
-			defer signal.Stop(sigs)
 		}
 		ex, err := ct.Exec(libcontainer.ExecOpts{
 			Process: proc, ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),

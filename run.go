@@ -33,8 +33,10 @@ var runCommand = &cli.Command{
 		if !detach {
 			// Catch signals before the container exists, so none is lost in between.
 			sigs := make(chan os.Signal, 128)
+			// Never stopped: runo exits right after the container, and a signal in between
+			// must not kill runo with its default action. (Stop would also cost a hand-over
+			// with the runtime's signal thread for each of the ~60 signals.)
 			signal.Notify(sigs)
-			defer signal.Stop(sigs)
 			if !c.Bool("no-subreaper") {
 				unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 			}
