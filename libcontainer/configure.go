@@ -12,11 +12,30 @@ import (
 	"github.com/runo-dev/runo/seccomp"
 )
 
+// initSpec is the part of the spec init reads, so that it decodes no more JSON than it needs:
+// the seccomp profile reaches it compiled, the parent writes the resources and runs the
+// poststart and poststop hooks, and an exec'd process mounts nothing.
+func initSpec(spec *specs.Spec, exec bool) *specs.Spec {
+	s := *spec
+	linux := *spec.Linux
+	linux.Seccomp, linux.Resources = nil, nil
+	s.Linux = &linux
+	if spec.Hooks != nil {
+		h := *spec.Hooks
+		h.Poststart, h.Poststop = nil, nil
+		s.Hooks = &h
+	}
+	if exec {
+		s.Mounts = nil
+	}
+	return &s
+}
+
 // configure sends init its configuration and serves its requests until it is ready.
 func (b *builder) configure() (*os.File, error) {
 	cfg := &initConfig{
 		ID: b.c.state.ID, Bundle: b.c.state.Bundle, Rootfs: b.c.state.Rootfs, Pid: b.pid,
-		Spec: b.spec, NoPivot: b.opts.NoPivot, NoNewKeyring: b.opts.NoNewKeyring,
+		Spec: initSpec(b.spec, b.exec), NoPivot: b.opts.NoPivot, NoNewKeyring: b.opts.NoNewKeyring,
 		PreserveFds: b.opts.PreserveFds, Exec: b.exec,
 		CgroupNS: hasNewNamespace(b.spec, specs.CgroupNamespace),
 	}

@@ -62,7 +62,7 @@ func Create(o CreateOpts) (*Created, error) {
 		return nil, fmt.Errorf("process: required to create a container")
 	}
 	spec.Process.Env = append(spec.Process.Env, o.ExtraEnv...)
-	if err := checkTerminalOpts(spec, o); err != nil {
+	if err := checkTerminalOpts(spec.Process.Terminal, o.Detach, o.ConsoleSocket); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(o.Root, 0o700); err != nil {
@@ -102,13 +102,15 @@ func Create(o CreateOpts) (*Created, error) {
 	return out, nil
 }
 
-func checkTerminalOpts(spec *specs.Spec, o CreateOpts) error {
+// checkTerminalOpts checks that a terminal, detaching and a console socket go together (create,
+// run and exec).
+func checkTerminalOpts(terminal, detach bool, consoleSocket string) error {
 	switch {
-	case spec.Process.Terminal && o.Detach && o.ConsoleSocket == "":
+	case terminal && detach && consoleSocket == "":
 		return fmt.Errorf("process.terminal: cannot allocate tty if runo will detach without setting console socket")
-	case !spec.Process.Terminal && o.ConsoleSocket != "":
+	case !terminal && consoleSocket != "":
 		return fmt.Errorf("--console-socket: cannot use console socket if runo will not allocate a tty (process.terminal is false)")
-	case spec.Process.Terminal && !o.Detach && o.ConsoleSocket != "":
+	case terminal && !detach && consoleSocket != "":
 		return fmt.Errorf("--console-socket: cannot use console socket if runo will not detach")
 	}
 	return nil
@@ -158,7 +160,7 @@ func (b *builder) build() (*Created, error) {
 	if err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	b.cg = cg
+	b.cg, b.c.cg = cg, cg
 	b.cgMade = true
 	// The directories now: init bind-mounts them for "cgroup" mounts. The limits are written
 	// later, while init starts (configure).
@@ -188,20 +190,29 @@ func (b *builder) build() (*Created, error) {
 		return nil, err
 	}
 	b.debugf("init %d ready", b.pid)
-	startTime, _, err := processStartTime(b.pid)
-	if err != nil {
-		return nil, fmt.Errorf("container init exited during setup")
-	}
-	st.InitPid, st.InitStartTime = b.pid, startTime
-	st.Namespaces = namespacePaths(spec, b.pid)
-	if err := st.save(b.c.dir); err != nil {
-		return nil, err
-	}
-	if err := b.publish(); err != nil {
+	if err := b.record(); err != nil {
+		if console != nil {
+			console.Close()
+		}
 		return nil, err
 	}
 	b.sync.f.Close()
 	return &Created{Container: b.c, Console: console}, nil
+}
+
+// record saves the state of the ready container and publishes its pid.
+func (b *builder) record() error {
+	st := b.c.state
+	startTime, _, err := processStartTime(b.pid)
+	if err != nil {
+		return fmt.Errorf("container init exited during setup")
+	}
+	st.InitPid, st.InitStartTime = b.pid, startTime
+	st.Namespaces = namespacePaths(b.spec, b.pid)
+	if err := st.save(b.c.dir); err != nil {
+		return err
+	}
+	return b.publish()
 }
 
 // logInitPhases puts init's own phase marks (msgReady's payload) in the --debug log.
@@ -290,6 +301,9 @@ func (b *builder) publish() error {
 	}
 	if b.opts.PidfdSocket != "" {
 		if err := sendPidfd(b.opts.PidfdSocket, b.pid); err != nil {
+			if b.opts.PidFile != "" {
+				os.Remove(b.opts.PidFile) // it would name a process the caller's cleanup kills
+			}
 			return err
 		}
 	}

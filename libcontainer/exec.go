@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/runo-dev/runo/cgroups"
 )
@@ -57,11 +56,8 @@ func (c *Container) Exec(o ExecOpts) (*Execd, error) {
 	if c.state.Config == nil {
 		return nil, fmt.Errorf("%w: the container's config was not recorded", ErrExecSetup)
 	}
-	if o.Process.Terminal && o.Detach && o.ConsoleSocket == "" {
-		return nil, fmt.Errorf("%w: cannot allocate tty if runo will detach without setting console socket", ErrExecSetup)
-	}
-	if !o.Process.Terminal && o.ConsoleSocket != "" {
-		return nil, fmt.Errorf("%w: cannot use console socket if runo will not allocate a tty", ErrExecSetup)
+	if err := checkTerminalOpts(o.Process.Terminal, o.Detach, o.ConsoleSocket); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrExecSetup, err)
 	}
 	spec := *c.state.Config
 	linux := *spec.Linux
@@ -101,11 +97,14 @@ func (c *Container) Exec(o ExecOpts) (*Execd, error) {
 		b.cleanup()
 		return nil, fmt.Errorf("%w: %v", ErrExecSetup, err)
 	}
-	b.sync.f.Close()
 	if err := b.publish(); err != nil {
-		unix.Kill(b.pid, unix.SIGKILL)
+		b.cleanup()
+		if console != nil {
+			console.Close()
+		}
 		return nil, err
 	}
+	b.sync.f.Close()
 	return &Execd{Pid: b.pid, Console: console}, nil
 }
 

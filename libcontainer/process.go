@@ -208,12 +208,15 @@ func setAffinity(a *specs.CPUAffinity, initial bool) error {
 	return nil
 }
 
+// maxCPU bounds a CPU number: what a CPUSet can hold (sched_setaffinity's default size).
+const maxCPU = len(unix.CPUSet{}) * 64
+
 func parseCPUList(s string) (*unix.CPUSet, error) {
 	var set unix.CPUSet
 	for _, part := range strings.Split(s, ",") {
 		lo, hi, found := strings.Cut(strings.TrimSpace(part), "-")
 		a, err := strconv.Atoi(lo)
-		if err != nil {
+		if err != nil || a < 0 {
 			return nil, fmt.Errorf("bad cpu list %q", s)
 		}
 		b := a
@@ -221,6 +224,9 @@ func parseCPUList(s string) (*unix.CPUSet, error) {
 			if b, err = strconv.Atoi(hi); err != nil || b < a {
 				return nil, fmt.Errorf("bad cpu list %q", s)
 			}
+		}
+		if b >= maxCPU {
+			return nil, fmt.Errorf("cpu list %q: cpu %d beyond the last one, %d", s, b, maxCPU-1)
 		}
 		for c := a; c <= b; c++ {
 			set.Set(c)

@@ -115,6 +115,16 @@ func validateProcess(spec *specs.Spec) error {
 			return fmt.Errorf("process.capabilities: %w", err)
 		}
 	}
+	if a := p.ExecCPUAffinity; a != nil {
+		for field, list := range map[string]string{"initial": a.Initial, "final": a.Final} {
+			if list == "" {
+				continue
+			}
+			if _, err := parseCPUList(list); err != nil {
+				return fmt.Errorf("process.execCPUAffinity.%s: %w", field, err)
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for _, r := range p.Rlimits {
 		if _, ok := rlimitTypes[r.Type]; !ok {

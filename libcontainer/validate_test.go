@@ -50,6 +50,15 @@ func TestValidate(t *testing.T) {
 		{"rlimit twice", func(s *specs.Spec) {
 			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE"}, {Type: "RLIMIT_NOFILE"}}
 		}, "listed twice"},
+		{"huge cpu range", func(s *specs.Spec) {
+			s.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "0-2000000000"}
+		}, "process.execCPUAffinity.final"},
+		{"bad initial cpu list", func(s *specs.Spec) {
+			s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "1,x"}
+		}, "process.execCPUAffinity.initial"},
+		{"valid cpu affinity", func(s *specs.Spec) {
+			s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "0-1"}
+		}, ""},
 		{"oom score out of range", func(s *specs.Spec) { s.Process.OOMScoreAdj = i64(1001) }, "process.oomScoreAdj"},
 		{"unknown namespace", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
@@ -190,7 +199,7 @@ func TestParseCPUList(t *testing.T) {
 			t.Errorf("cpu %d set = %v, want %v", cpu, set.IsSet(cpu), want)
 		}
 	}
-	for _, bad := range []string{"a", "3-1", "1-", ""} {
+	for _, bad := range []string{"a", "3-1", "1-", "", "-1", "0-1024", "1024"} {
 		if _, err := parseCPUList(bad); err == nil {
 			t.Errorf("parseCPUList(%q) accepted", bad)
 		}
