@@ -40,16 +40,14 @@ func openLogger(path, format string, debug bool) (*logger, error) {
 	return l, nil
 }
 
-func (l *logger) line(level, msg string, json bool) []byte {
+func (l *logger) line(level, msg string, asJSON bool) []byte {
 	now := time.Now().Format(time.RFC3339Nano)
-	if json {
-		b, _ := jsonMarshal(map[string]string{"level": level, "msg": msg, "time": now})
+	if asJSON {
+		b, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": now})
 		return append(b, '\n')
 	}
 	return []byte(fmt.Sprintf("time=%q level=%s msg=%s\n", now, level, strconv.Quote(msg)))
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 func (l *logger) write(level, msg string) {
 	l.out.Write(l.line(level, msg, l.json))

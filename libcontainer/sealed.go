@@ -19,7 +19,6 @@ import (
 // kernel, odd layout) a sealed memfd copy is the fallback.
 
 // sealedBinary returns an fd whose /proc/self/fd path can be executed as `runo init`.
-// sealedBinary returns an fd whose /proc/self/fd path can be executed as `runo init`.
 func sealedBinary() (*os.File, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err == nil && !strings.HasSuffix(exe, " (deleted)") {

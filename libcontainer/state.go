@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -136,7 +137,7 @@ func processStartTime(pid int) (uint64, bool, error) {
 		return 0, false, err
 	}
 	// The command name may contain spaces and parentheses: parse after the last ')'.
-	i := lastIndexByte(b, ')')
+	i := bytes.LastIndexByte(b, ')')
 	if i < 0 || i+2 >= len(b) {
 		return 0, false, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
@@ -158,13 +159,4 @@ func processStartTime(pid int) (uint64, bool, error) {
 		return 0, false, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
 	}
 	return st, fields[0] == "Z" || fields[0] == "X", nil
-}
-
-func lastIndexByte(b []byte, c byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == c {
-			return i
-		}
-	}
-	return -1
 }
