@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-dev/runo/selinux"
 )
 
 // errNotSupported marks options runo does not implement yet.
@@ -123,8 +125,8 @@ func (r *root) mountMqueue(m specs.Mount, dest string, o MountOptions, label str
 	defer mounted.Close()
 	// mqueue takes no context= option: label its root instead, as runc does. A policy that
 	// gives mqueue no xattr labelling answers ENOTSUP: the policy's own label stays.
-	if label != "" && selinuxEnabled() {
-		err := unix.Setxattr(fmt.Sprintf("/proc/self/fd/%d", mounted.Fd()), "security.selinux", []byte(label), 0)
+	if label != "" && selinux.Enabled() {
+		err := unix.Setxattr(procFd(mounted), "security.selinux", []byte(label), 0)
 		if err != nil && err != unix.ENOTSUP {
 			return fmt.Errorf("label %s: %w", dest, err)
 		}
@@ -145,7 +147,7 @@ func (r *root) hostFallback(hostPath, dest string, o MountOptions) error {
 
 // withLabel adds the SELinux context option for filesystems that take one.
 func withLabel(data, label string) string {
-	if label == "" || !selinuxEnabled() {
+	if label == "" || !selinux.Enabled() {
 		return data
 	}
 	ctx := "context=\"" + label + "\""
@@ -153,15 +155,6 @@ func withLabel(data, label string) string {
 		return ctx
 	}
 	return data + "," + ctx
-}
-
-// selinuxEnabled is a cheap probe: selinuxfs is mounted when SELinux is on.
-func selinuxEnabled() bool {
-	var st unix.Statfs_t
-	if err := unix.Statfs("/sys/fs/selinux", &st); err != nil {
-		return false
-	}
-	return st.Type == unix.SELINUX_MAGIC
 }
 
 func hasOption(data, prefix string) bool {

@@ -6,11 +6,14 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-dev/runo/selinux"
 )
 
 // Finalize runs after the pivot, inside the new root: linux.readonlyPaths,
 // linux.maskedPaths, a read-only /dev when the /dev mount asked for it, root.readonly and
-// finally linux.rootfsPropagation on "/". Paths that do not exist are skipped.
+// finally linux.rootfsPropagation on "/". Paths that do not exist are skipped. Every mount
+// here is fd-based (fdmount.go): the container's /proc is not to be trusted.
 func Finalize(c *Config) error {
 	if c == nil || c.Spec == nil {
 		return errors.New("rootfs finalize: no spec")
@@ -39,8 +42,8 @@ func Finalize(c *Config) error {
 		}
 	}
 	if c.Spec.Root != nil && c.Spec.Root.Readonly {
-		if err := remountBind(r.f, unix.MS_RDONLY, 0); err != nil {
-			return fmt.Errorf("remount / read-only: %w", err)
+		if err := setMountFlags(r.f, unix.MS_RDONLY, 0, false); err != nil {
+			return fmt.Errorf("remount / read-only: %w", fdMountErr(err))
 		}
 	}
 	if c.Spec.Linux != nil && c.Spec.Linux.RootfsPropagation != "" {
@@ -61,11 +64,11 @@ func (r *root) remountPath(p string, flags, clear uintptr) error {
 		return err
 	}
 	defer f.Close()
-	return remountBind(f, flags, clear)
+	return fdMountErr(setMountFlags(f, flags, clear, false))
 }
 
-// readonlyPath bind-mounts p onto itself and makes the whole subtree read-only, keeping
-// the nosuid/nodev/noexec flags it had.
+// readonlyPath bind-mounts p onto itself, the whole subtree read-only and its other flags
+// (nosuid, nodev, noexec) kept.
 func (r *root) readonlyPath(p string) error {
 	f, err := r.open(p, 0)
 	if errors.Is(err, unix.ENOENT) {
@@ -75,27 +78,7 @@ func (r *root) readonlyPath(p string) error {
 		return err
 	}
 	defer f.Close()
-	if err := unix.Mount(procFd(f), procFd(f), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind onto itself: %w", err)
-	}
-	mounted, err := r.reopenMounted(p, f)
-	if err != nil {
-		return err
-	}
-	defer mounted.Close()
-	keep, err := lockedFlags(mounted)
-	if err != nil {
-		return err
-	}
-	if err := remountBind(mounted, keep|unix.MS_RDONLY, 0); err != nil {
-		return err
-	}
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-	err = unix.MountSetattr(int(mounted.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr)
-	if err != nil && !errors.Is(err, unix.ENOSYS) {
-		return fmt.Errorf("make submounts read-only: %w", err)
-	}
-	return nil
+	return fdMountErr(attachClone(f, f, true, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}))
 }
 
 // maskPaths hides each path: directories under an empty read-only tmpfs, anything else
@@ -130,16 +113,19 @@ func (r *root) maskPath(f *os.File, null **os.File, label string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return mountFd("tmpfs", f, "tmpfs", unix.MS_RDONLY, withLabel("", label))
+		if !selinux.Enabled() {
+			label = ""
+		}
+		return fdMountErr(attachTmpfs(f, label))
 	}
 	if *null == nil {
-		n, err := openDevNull()
+		n, err := openDevNull(unix.O_PATH)
 		if err != nil {
 			return err
 		}
 		*null = n
 	}
-	return unix.Mount(procFd(*null), procFd(f), "", unix.MS_BIND, "")
+	return fdMountErr(attachClone(*null, f, false, nil))
 }
 
 // MountConsole bind-mounts the pty slave onto /dev/console (created as an empty file if
@@ -177,8 +163,8 @@ func MountConsole(slave *os.File) error {
 	if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFCHR {
 		return fmt.Errorf("mount console: /dev/console is not a regular file or a character device (mode %#o)", st.Mode)
 	}
-	if err := unix.Mount(procFd(slave), procFd(dst), "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("mount console: bind pty onto /dev/console: %w", err)
+	if err := attachClone(slave, dst, false, nil); err != nil {
+		return fmt.Errorf("mount console: bind pty onto /dev/console: %w", fdMountErr(err))
 	}
 	return nil
 }

@@ -109,7 +109,7 @@ func reopenDevNull() error {
 		}
 		if null == nil {
 			var err error
-			if null, err = openDevNull(); err != nil {
+			if null, err = openDevNull(unix.O_RDWR | unix.O_NOCTTY); err != nil {
 				return err
 			}
 		}
@@ -120,12 +120,7 @@ func reopenDevNull() error {
 		if st.Dev == nst.Dev && st.Ino == nst.Ino {
 			continue
 		}
-		rw, err := reopen(null, unix.O_RDWR)
-		if err != nil {
-			return err
-		}
-		err = unix.Dup3(int(rw.Fd()), fd, 0)
-		rw.Close()
+		err = unix.Dup3(int(null.Fd()), fd, 0)
 		if err != nil {
 			return fmt.Errorf("dup /dev/null to fd %d: %w", fd, err)
 		}
@@ -133,10 +128,12 @@ func reopenDevNull() error {
 	return nil
 }
 
-// openDevNull opens the container's /dev/null (after pivot) and checks that it really is
-// the null device: an image or a racing process could have made it a symlink to, or a
-// bind mount of, something else (CVE-2025-31133).
-func openDevNull() (*os.File, error) {
+// openDevNull opens the container's /dev/null (after pivot) with flags and checks that it
+// really is the null device: an image or a racing process could have made it a symlink to,
+// or a bind mount of, something else (CVE-2025-31133). For I/O the node is first opened
+// O_PATH and checked, so that no other device is ever opened, then opened again by name in
+// the same directory (there is no trustworthy /proc/self/fd after the pivot) and compared.
+func openDevNull(flags int) (*os.File, error) {
 	r, err := openRoot("/")
 	if err != nil {
 		return nil, err
@@ -159,5 +156,17 @@ func openDevNull() (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	return f, nil
+	if flags == unix.O_PATH {
+		return f, nil
+	}
+	f.Close()
+	rw, err := openAt(dev, "null", flags)
+	if err != nil {
+		return nil, err
+	}
+	if rst, err := fstat(rw); err != nil || rst.Dev != st.Dev || rst.Ino != st.Ino || rst.Rdev != st.Rdev {
+		rw.Close()
+		return nil, fmt.Errorf("/dev/null changed while it was being opened")
+	}
+	return rw, nil
 }
