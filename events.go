@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -51,16 +52,13 @@ var eventsCommand = &cli.Command{
 
 // streamEvents prints stats every interval and an "oom" event whenever the OOM-kill counter
 // grows, until the container stops. The counter is polled: it is cheap and works alike on
-// cgroup v1 and v2.
+// cgroup v1 and v2. Stats are read only when due, since reading them every tick would cost
+// a dozen cgroup files for nothing.
 func streamEvents(ct *libcontainer.Container, enc *json.Encoder, interval time.Duration) error {
 	const tick = 100 * time.Millisecond
 	lastOOM, _ := ct.OOMKills()
 	next := time.Now()
 	for ct.Status() != libcontainer.StatusStopped {
-		st, err := ct.Stats()
-		if err != nil {
-			return nil
-		}
 		if n, err := ct.OOMKills(); err == nil && n > lastOOM {
 			lastOOM = n
 			if err := enc.Encode(event{Type: "oom", ID: ct.ID()}); err != nil {
@@ -68,6 +66,16 @@ func streamEvents(ct *libcontainer.Container, enc *json.Encoder, interval time.D
 			}
 		}
 		if !time.Now().Before(next) {
+			st, err := ct.Stats()
+			if err != nil {
+				// The container may stop between the status check and the read, and its
+				// cgroup go with it: that ends the stream normally. Anything else is a
+				// real failure to report.
+				if errors.Is(err, libcontainer.ErrNotRunning) || ct.Status() == libcontainer.StatusStopped {
+					return nil
+				}
+				return fmt.Errorf("stats: %w", err)
+			}
 			if err := enc.Encode(event{Type: "stats", ID: ct.ID(), Data: st}); err != nil {
 				return err
 			}

@@ -139,12 +139,15 @@ func applyUpdateFlags(c *cli.Context, r *specs.LinuxResources) error {
 		{"cpu-period", func(v uint64) { cpu().Period = &v }},
 		{"cpu-share", func(v uint64) { cpu().Shares = &v }},
 		{"cpu-rt-period", func(v uint64) { cpu().RealtimePeriod = &v }},
-		{"blkio-weight", func(v uint64) {
-			w := uint16(v)
+	}
+	// The spec's weight is 16 bits: a wider value must be refused, not wrapped (65546
+	// would become 10).
+	weights := []flagSetter[uint16]{
+		{"blkio-weight", func(v uint16) {
 			if r.BlockIO == nil {
 				r.BlockIO = &specs.LinuxBlockIO{}
 			}
-			r.BlockIO.Weight = &w
+			r.BlockIO.Weight = &v
 		}},
 	}
 	ints := []flagSetter[int64]{
@@ -154,6 +157,10 @@ func applyUpdateFlags(c *cli.Context, r *specs.LinuxResources) error {
 	}
 	parseUint := func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) }
 	parseInt := func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
+	parseUint16 := func(s string) (uint16, error) {
+		v, err := strconv.ParseUint(s, 10, 16)
+		return uint16(v), err
+	}
 	if err := applyFlags(c, parseSize, sizes); err != nil {
 		return err
 	}
@@ -161,6 +168,9 @@ func applyUpdateFlags(c *cli.Context, r *specs.LinuxResources) error {
 		return err
 	}
 	if err := applyFlags(c, parseInt, ints); err != nil {
+		return err
+	}
+	if err := applyFlags(c, parseUint16, weights); err != nil {
 		return err
 	}
 	if c.IsSet("cpuset-cpus") {

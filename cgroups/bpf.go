@@ -2,7 +2,6 @@ package cgroups
 
 import (
 	"fmt"
-	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -52,14 +51,27 @@ const (
 	bpfProgQuery     = 16
 )
 
+// bpfPtr is a user pointer field of bpf_attr (__aligned_u64). It holds a real pointer, not
+// an integer, because the buffers it points to may live on the goroutine stack (the 64 KiB
+// verifier log does): when the stack grows and moves before the syscall, only typed
+// pointers are updated. It is an array so that it is 8 bytes on every word size; on 32-bit
+// hosts the pointer fills the low half (little endian) and the second element stays nil.
+type bpfPtr [8 / unsafe.Sizeof(uintptr(0))]unsafe.Pointer
+
+func newBpfPtr(p unsafe.Pointer) bpfPtr {
+	var b bpfPtr
+	b[0] = p
+	return b
+}
+
 type progLoadAttr struct {
 	progType    uint32
 	insnCnt     uint32
-	insns       uint64
-	license     uint64
+	insns       bpfPtr
+	license     bpfPtr
 	logLevel    uint32
 	logSize     uint32
-	logBuf      uint64
+	logBuf      bpfPtr
 	kernVersion uint32
 	progFlags   uint32
 }
@@ -77,7 +89,7 @@ type progQueryAttr struct {
 	attachType  uint32
 	queryFlags  uint32
 	attachFlags uint32
-	progIDs     uint64
+	progIDs     bpfPtr
 	progCnt     uint32
 	_           uint32
 }
@@ -100,29 +112,37 @@ func bpfCall(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
 // On a verifier rejection the verifier's log is part of the error.
 func loadDeviceProgram(insns []insn) (int, error) {
 	license := []byte("Apache-2.0\x00")
-	logBuf := make([]byte, 64<<10)
 	attr := progLoadAttr{
 		progType: unix.BPF_PROG_TYPE_CGROUP_DEVICE,
 		insnCnt:  uint32(len(insns)),
-		insns:    uint64(uintptr(unsafe.Pointer(&insns[0]))),
-		license:  uint64(uintptr(unsafe.Pointer(&license[0]))),
+		insns:    newBpfPtr(unsafe.Pointer(&insns[0])),
+		license:  newBpfPtr(unsafe.Pointer(&license[0])),
 	}
 	fd, err := bpfCall(bpfProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	if err == unix.EACCES || err == unix.EINVAL {
-		// Again with the verifier log, to say why.
-		attr.logLevel, attr.logSize, attr.logBuf = 1, uint32(len(logBuf)), uint64(uintptr(unsafe.Pointer(&logBuf[0])))
-		if _, err2 := bpfCall(bpfProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr)); err2 != nil {
-			n := 0
-			for n < len(logBuf) && logBuf[n] != 0 {
-				n++
-			}
-			err = fmt.Errorf("%w: %s", err, logBuf[:n])
-		}
+		err = fmt.Errorf("%w%s", err, verifierLog(attr))
 	}
-	runtime.KeepAlive(insns)
-	runtime.KeepAlive(license)
-	runtime.KeepAlive(logBuf)
 	return fd, err
+}
+
+// verifierLog loads the program of a rejected attr once more with the verifier log on and
+// returns ": <log>" to append to the first error, or "" if this time it loaded. The first
+// attempt runs without a log because the buffer is large and the load normally succeeds.
+func verifierLog(attr progLoadAttr) string {
+	logBuf := make([]byte, 64<<10)
+	attr.logLevel, attr.logSize, attr.logBuf = 1, uint32(len(logBuf)), newBpfPtr(unsafe.Pointer(&logBuf[0]))
+	fd, err := bpfCall(bpfProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	if err == nil {
+		// The rejection did not repeat; the first failure is still what gets reported, so
+		// this program is unused and its fd must not leak.
+		unix.Close(fd)
+		return ""
+	}
+	n := 0
+	for n < len(logBuf) && logBuf[n] != 0 {
+		n++
+	}
+	return ": " + string(logBuf[:n])
 }
 
 // attachDeviceProgram attaches prog to the cgroup directory fd (BPF_F_ALLOW_MULTI: every
@@ -144,9 +164,8 @@ func detachDeviceProgram(cgroupFd, prog int) error {
 func attachedDevicePrograms(cgroupFd int) ([]uint32, error) {
 	ids := make([]uint32, 64)
 	attr := progQueryAttr{targetFd: uint32(cgroupFd), attachType: unix.BPF_CGROUP_DEVICE,
-		progIDs: uint64(uintptr(unsafe.Pointer(&ids[0]))), progCnt: uint32(len(ids))}
+		progIDs: newBpfPtr(unsafe.Pointer(&ids[0])), progCnt: uint32(len(ids))}
 	_, err := bpfCall(bpfProgQuery, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
-	runtime.KeepAlive(ids)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,9 @@ type Manager interface {
 	// Create makes the cgroup directories (and, on v1, initialises cpuset.cpus/mems from the
 	// parent) without moving any process. Creating an existing cgroup is not an error.
 	Create() error
-	// Apply creates the cgroup if needed and moves the process pid (all its threads) into it.
+	// Apply moves the process pid (all its threads) into the cgroup, which Create must have
+	// made: it never creates directories, so joining a cgroup that has vanished (exec into a
+	// container whose cgroup was removed) fails instead of leaving an orphan nobody removes.
 	Apply(pid int) error
 	// Set writes the resource limits. A value the host cannot apply is an error naming it.
 	Set(r *specs.LinuxResources) error

@@ -60,9 +60,6 @@ func (m *v1Manager) setHugetlb(r *specs.LinuxResources) error {
 	if m.unified == "" {
 		return fmt.Errorf("cgroup: hugepageLimits: the hugetlb controller is not mounted")
 	}
-	if err := m.mkdirs(m.unifiedMount.Mountpoint, m.unified, false); err != nil {
-		return err
-	}
 	if err := ensureControllers(m.unifiedMount.Mountpoint, m.unified, []string{"hugetlb"}); err != nil {
 		return resourceError("hugepageLimits", err)
 	}

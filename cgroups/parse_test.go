@@ -130,3 +130,76 @@ func TestRdmaLines(t *testing.T) {
 		t.Error("device name with a space accepted")
 	}
 }
+
+func TestParseDevNum(t *testing.T) {
+	cases := []struct {
+		in       string
+		maj, min uint64
+		ok       bool
+	}{
+		{"8:0", 8, 0, true},
+		{"254:16", 254, 16, true},
+		{"Total", 0, 0, false},
+		{"8", 0, 0, false},
+		{"8:x", 0, 0, false},
+		{"-1:0", 0, 0, false},
+		{":", 0, 0, false},
+	}
+	for _, tc := range cases {
+		maj, min, ok := parseDevNum(tc.in)
+		if maj != tc.maj || min != tc.min || ok != tc.ok {
+			t.Errorf("parseDevNum(%q) = %d, %d, %v; want %d, %d, %v", tc.in, maj, min, ok, tc.maj, tc.min, tc.ok)
+		}
+	}
+}
+
+func TestBlockIORequested(t *testing.T) {
+	cases := []struct {
+		name string
+		b    *specs.LinuxBlockIO
+		want bool
+	}{
+		{"nil", nil, false},
+		{"empty", &specs.LinuxBlockIO{}, false},
+		// A zero weight is still a request: the setters decide that 0 means "unset".
+		{"weight zero", &specs.LinuxBlockIO{Weight: ptrU16(0)}, true},
+		{"leaf weight", &specs.LinuxBlockIO{LeafWeight: ptrU16(10)}, true},
+		{"weight device", &specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{{}}}, true},
+		{"read bps", &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{throttle(8, 0, 1)}}, true},
+		{"write bps", &specs.LinuxBlockIO{ThrottleWriteBpsDevice: []specs.LinuxThrottleDevice{throttle(8, 0, 1)}}, true},
+		{"read iops", &specs.LinuxBlockIO{ThrottleReadIOPSDevice: []specs.LinuxThrottleDevice{throttle(8, 0, 1)}}, true},
+		{"write iops", &specs.LinuxBlockIO{ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{throttle(8, 0, 1)}}, true},
+	}
+	for _, tc := range cases {
+		if got := blockIORequested(tc.b); got != tc.want {
+			t.Errorf("%s: blockIORequested = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestUnifiedControllers(t *testing.T) {
+	cases := []struct {
+		name   string
+		keys   []string
+		want   []string
+		errSub string
+	}{
+		{"none", nil, nil, ""},
+		{"core files need nothing", []string{"cgroup.max.depth", "cgroup.max.descendants"}, nil, ""},
+		{"deduplicated in order", []string{"memory.high", "io.max", "memory.low", "io.weight"}, []string{"memory", "io"}, ""},
+		{"invalid key", []string{"memory.high", "../memory.max"}, nil, "invalid key"},
+		{"managed key", []string{"cgroup.procs"}, nil, "managed by the runtime"},
+	}
+	for _, tc := range cases {
+		got, err := unifiedControllers(tc.keys)
+		if tc.errSub != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.errSub) {
+				t.Errorf("%s: err %v, want %q", tc.name, err, tc.errSub)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+}

@@ -16,13 +16,8 @@ func parseBlkioEntries(s string) []BlkioEntry {
 		if len(f) != 3 && len(f) != 2 {
 			continue
 		}
-		majS, minS, ok := strings.Cut(f[0], ":")
+		maj, min, ok := parseDevNum(f[0])
 		if !ok {
-			continue
-		}
-		maj, err1 := strconv.ParseUint(majS, 10, 64)
-		min, err2 := strconv.ParseUint(minS, 10, 64)
-		if err1 != nil || err2 != nil {
 			continue
 		}
 		e := BlkioEntry{Major: maj, Minor: min}
@@ -38,6 +33,20 @@ func parseBlkioEntries(s string) []BlkioEntry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// parseDevNum parses a "major:minor" device number as the blkio and io files print it.
+func parseDevNum(s string) (major, minor uint64, ok bool) {
+	majS, minS, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, false
+	}
+	major, err1 := strconv.ParseUint(majS, 10, 64)
+	minor, err2 := strconv.ParseUint(minS, 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return major, minor, true
 }
 
 // parseCPUList expands "0-3,8" into [0 1 2 3 8].

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -23,6 +24,22 @@ func unifiedKeyController(key string) (string, error) {
 		return "", fmt.Errorf("cgroup: unified: %s is managed by the runtime and cannot be set", key)
 	}
 	return ctrl, nil
+}
+
+// unifiedControllers validates the unified keys and returns the controllers they need,
+// each once, in first-seen order. Core "cgroup.*" files need no controller.
+func unifiedControllers(keys []string) ([]string, error) {
+	var ctrls []string
+	for _, k := range keys {
+		ctrl, err := unifiedKeyController(k)
+		if err != nil {
+			return nil, err
+		}
+		if ctrl != "cgroup" && !slices.Contains(ctrls, ctrl) {
+			ctrls = append(ctrls, ctrl)
+		}
+	}
+	return ctrls, nil
 }
 
 // writeUnified writes the validated keys in order; a file that does not exist means the

@@ -21,7 +21,6 @@ import (
 //
 // A manager is not safe for concurrent use.
 type v1Manager struct {
-	cfg  Config
 	dirs []v1Dir // one per mounted v1 hierarchy
 	// unified is the container's directory in the cgroup2 hierarchy on hybrid hosts.
 	unified      string
@@ -46,7 +45,7 @@ func (d *v1Dir) has(ctrl string) bool {
 }
 
 func newV1Manager(cfg Config, l *layout) (*v1Manager, error) {
-	m := &v1Manager{cfg: cfg}
+	m := &v1Manager{}
 	for _, h := range l.V1 {
 		dir, err := resolveDir(&h, cfg.Path, cfg.ContainerID)
 		if err != nil {
@@ -115,27 +114,22 @@ func (m *v1Manager) MountPoints() []MountPoint {
 
 func (m *v1Manager) Create() error {
 	for _, d := range m.dirs {
-		if err := m.mkdirs(d.h.Mountpoint, d.dir, d.has("cpuset")); err != nil {
+		if err := mkdirTracked(d.h.Mountpoint, d.dir, d.has("cpuset"), &m.created); err != nil {
 			return err
 		}
 	}
 	if m.unified != "" {
-		if err := m.mkdirs(m.unifiedMount.Mountpoint, m.unified, false); err != nil {
+		if err := mkdirTracked(m.unifiedMount.Mountpoint, m.unified, false, &m.created); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// mkdirs creates dir level by level below mount. A new cpuset cgroup starts with empty
-// cpus and mems, and the kernel refuses to attach a task to it, so each new level gets its
-// parent's values before anything can join.
-func (m *v1Manager) mkdirs(mount, dir string, cpuset bool) error {
-	return mkdirTracked(mount, dir, cpuset, &m.created)
-}
-
 // mkdirTracked creates dir below mount one level at a time, appending each directory it
-// made to created.
+// made to created. A new cpuset cgroup starts with empty cpus and mems, and the kernel
+// refuses to attach a task to it, so with cpuset each level gets its parent's values
+// before anything can join.
 func mkdirTracked(mount, dir string, cpuset bool, created *[]string) error {
 	rel, err := filepath.Rel(mount, dir)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
@@ -189,9 +183,6 @@ func inheritCpuset(mount, dir string) error {
 }
 
 func (m *v1Manager) Apply(pid int) error {
-	if err := m.Create(); err != nil {
-		return err
-	}
 	val := strconv.Itoa(pid)
 	for _, d := range m.dirs {
 		if err := writeFile(d.dir, "cgroup.procs", val); err != nil {
@@ -312,6 +303,16 @@ func (m *v1Manager) Destroy() error {
 // removeTree removes dir and any cgroups nested in it, children first, retrying EBUSY
 // until deadline while the last processes exit.
 func removeTree(dir string, deadline time.Time) error {
+	// A container's cgroup normally has no children and no processes left: one rmdir does it
+	// without reading the directory. Children (exec --cgroup, nested runtimes) or exiting
+	// processes make it fail, and only then is the walk worth its syscalls.
+	switch err := unix.Rmdir(dir); err {
+	case nil, unix.ENOENT:
+		return nil
+	case unix.EBUSY, unix.ENOTEMPTY, unix.EEXIST:
+	default:
+		return fmt.Errorf("cgroup: remove %s: %w", dir, err)
+	}
 	subs, err := subdirsDeepestFirst(dir)
 	if err != nil {
 		return fmt.Errorf("cgroup: destroy %s: %w", dir, err)

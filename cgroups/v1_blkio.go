@@ -25,11 +25,7 @@ func blkioWeightFile(dir string, device bool) (string, bool) {
 
 func (m *v1Manager) setBlkio(r *specs.LinuxResources) error {
 	b := r.BlockIO
-	if b == nil {
-		return nil
-	}
-	if b.Weight == nil && b.LeafWeight == nil && len(b.WeightDevice) == 0 && len(b.ThrottleReadBpsDevice) == 0 &&
-		len(b.ThrottleWriteBpsDevice) == 0 && len(b.ThrottleReadIOPSDevice) == 0 && len(b.ThrottleWriteIOPSDevice) == 0 {
+	if !blockIORequested(b) {
 		return nil
 	}
 	dir := m.path("blkio")

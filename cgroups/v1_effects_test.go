@@ -14,9 +14,13 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// applyThenRelease puts a waiting process into the cgroup, sets r, then lets it run.
+// applyThenRelease creates the cgroup, puts a waiting process into it, sets r, then lets
+// it run.
 func applyThenRelease(t *testing.T, m Manager, r *specs.LinuxResources, script string) *proc {
 	t.Helper()
+	if err := m.Create(); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
 	p := startProc(t, script)
 	if err := m.Apply(p.cmd.Process.Pid); err != nil {
 		t.Fatalf("Apply: %v", err)

@@ -90,6 +90,14 @@ func memoryRequested(mem *specs.LinuxMemory) bool {
 		mem.Swappiness != nil || mem.DisableOOMKiller != nil || mem.UseHierarchy != nil
 }
 
+// blockIORequested reports whether b asks for anything: an empty blockIO section must not
+// require the blkio/io controller.
+func blockIORequested(b *specs.LinuxBlockIO) bool {
+	return b != nil && (b.Weight != nil || b.LeafWeight != nil || len(b.WeightDevice) > 0 ||
+		len(b.ThrottleReadBpsDevice) > 0 || len(b.ThrottleWriteBpsDevice) > 0 ||
+		len(b.ThrottleReadIOPSDevice) > 0 || len(b.ThrottleWriteIOPSDevice) > 0)
+}
+
 // checkMemoryValues rejects combinations the kernel would reject with a bare EINVAL.
 func checkMemoryValues(mem *specs.LinuxMemory) error {
 	if mem.Limit != nil && mem.Swap != nil && *mem.Limit > 0 && *mem.Swap > 0 && *mem.Swap < *mem.Limit {

@@ -16,23 +16,16 @@ func (m *v1Manager) setUnifiedV1(r *specs.LinuxResources) error {
 		return fmt.Errorf("cgroup: unified: the host has no cgroup v2 hierarchy")
 	}
 	keys := sortedKeys(r.Unified)
-	var ctrls []string
-	for _, k := range keys {
-		ctrl, err := unifiedKeyController(k)
-		if err != nil {
-			return err
-		}
-		if ctrl == "cgroup" {
-			continue
-		}
-		if m.path(ctrl) != "" {
-			return fmt.Errorf("cgroup: unified.%s: the %s controller is bound to a cgroup v1 hierarchy", k, ctrl)
-		}
-		ctrls = append(ctrls, ctrl)
-	}
-	if err := m.mkdirs(m.unifiedMount.Mountpoint, m.unified, false); err != nil {
+	ctrls, err := unifiedControllers(keys)
+	if err != nil {
 		return err
 	}
+	for _, c := range ctrls {
+		if m.path(c) != "" {
+			return fmt.Errorf("cgroup: unified: the %s controller is bound to a cgroup v1 hierarchy", c)
+		}
+	}
+	// Create made the cgroup2 directory; only the controllers may still need enabling.
 	if err := ensureControllers(m.unifiedMount.Mountpoint, m.unified, ctrls); err != nil {
 		return resourceError("unified", err)
 	}

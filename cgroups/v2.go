@@ -2,7 +2,6 @@ package cgroups
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 //
 // A manager is not safe for concurrent use.
 type v2Manager struct {
-	cfg   Config
 	mount *hierarchy
 	dir   string
 	// created lists directories this manager made, so Destroy may remove parents it
@@ -27,7 +25,7 @@ func newV2Manager(cfg Config, l *layout) (*v2Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &v2Manager{cfg: cfg, mount: l.Unified, dir: dir}, nil
+	return &v2Manager{mount: l.Unified, dir: dir}, nil
 }
 
 func (m *v2Manager) Unified() bool             { return true }
@@ -46,12 +44,9 @@ func (m *v2Manager) Create() error {
 	// Every ancestor, pre-existing or not, offers its children all the controllers it has, as
 	// runc's v2 driver does: under a parent made by an engine or an admin, a container with no
 	// limits must still get memory.*, pids.* and cpu.* files (stats, memory.peak, update).
-	levels := []string{m.mount.Mountpoint}
-	if rel, err := filepath.Rel(m.mount.Mountpoint, m.dir); err == nil && rel != "." {
-		parts := strings.Split(rel, "/")
-		for i := 1; i < len(parts); i++ {
-			levels = append(levels, filepath.Join(m.mount.Mountpoint, filepath.Join(parts[:i]...)))
-		}
+	levels, err := ancestors(m.mount.Mountpoint, m.dir)
+	if err != nil {
+		return err
 	}
 	for _, lvl := range levels {
 		avail, err := readFile(lvl, "cgroup.controllers")
@@ -74,9 +69,6 @@ func (m *v2Manager) Create() error {
 }
 
 func (m *v2Manager) Apply(pid int) error {
-	if err := m.Create(); err != nil {
-		return err
-	}
 	if err := writeFile(m.dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 		return fmt.Errorf("cgroup: join %s: %w", m.dir, err)
 	}
@@ -156,17 +148,12 @@ func (m *v2Manager) setUnified(r *specs.LinuxResources) error {
 		return nil
 	}
 	keys := sortedKeys(r.Unified)
-	for _, k := range keys {
-		ctrl, err := unifiedKeyController(k)
-		if err != nil {
-			return err
-		}
-		if ctrl == "cgroup" {
-			continue
-		}
-		if err := m.need("unified."+k, ctrl); err != nil {
-			return err
-		}
+	ctrls, err := unifiedControllers(keys)
+	if err != nil {
+		return err
+	}
+	if err := ensureControllers(m.mount.Mountpoint, m.dir, ctrls); err != nil {
+		return resourceError("unified", err)
 	}
 	return writeUnified(m.dir, r.Unified, keys)
 }

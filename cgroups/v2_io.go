@@ -39,11 +39,7 @@ func (m *v2Manager) ioWeightWrite(dev string, w uint16) (string, string, error) 
 
 func (m *v2Manager) setIO(r *specs.LinuxResources) error {
 	b := r.BlockIO
-	if b == nil {
-		return nil
-	}
-	if b.Weight == nil && b.LeafWeight == nil && len(b.WeightDevice) == 0 && len(b.ThrottleReadBpsDevice) == 0 &&
-		len(b.ThrottleWriteBpsDevice) == 0 && len(b.ThrottleReadIOPSDevice) == 0 && len(b.ThrottleWriteIOPSDevice) == 0 {
+	if !blockIORequested(b) {
 		return nil
 	}
 	// A weight of 0 means "not set", as runc reads it: docker always sends blockIO.weight 0.

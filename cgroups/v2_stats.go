@@ -91,13 +91,8 @@ func parseIOStat(s string) (bytes, ios []BlkioEntry) {
 		if len(f) < 2 {
 			continue
 		}
-		majS, minS, ok := strings.Cut(f[0], ":")
+		maj, min, ok := parseDevNum(f[0])
 		if !ok {
-			continue
-		}
-		maj, err1 := strconv.ParseUint(majS, 10, 64)
-		min, err2 := strconv.ParseUint(minS, 10, 64)
-		if err1 != nil || err2 != nil {
 			continue
 		}
 		for _, kv := range f[1:] {

@@ -65,7 +65,7 @@ func TestV2Conversions(t *testing.T) {
 }
 
 // fakeV2 builds a fake cgroup2 tree in a temp dir: a root delegating ctrls and a child "c"
-// holding the given empty interface files, with cpu.max preset.
+// holding them and the given empty interface files, with cpu.max preset.
 func fakeV2(t *testing.T, files ...string) *v2Manager {
 	t.Helper()
 	root := t.TempDir()
@@ -74,7 +74,8 @@ func fakeV2(t *testing.T, files ...string) *v2Manager {
 		t.Fatal(err)
 	}
 	ctrls := "cpu cpuset io memory pids hugetlb"
-	for _, f := range []string{"cgroup.controllers", "cgroup.subtree_control"} {
+	// As the kernel does, the child lists exactly what the root enables for it.
+	for _, f := range []string{"cgroup.controllers", "cgroup.subtree_control", "c/cgroup.controllers"} {
 		if err := os.WriteFile(filepath.Join(root, f), []byte(ctrls+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -183,6 +184,9 @@ func v2OnHostManager(t *testing.T) *v2Manager {
 func TestV2OnHostLifecycle(t *testing.T) {
 	m := v2OnHostManager(t)
 	counter := filepath.Join(t.TempDir(), "count")
+	if err := m.Create(); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
 	p := startProc(t, `i=0; while :; do i=$((i+1)); echo $i > `+counter+`; sleep 0.01; done`)
 	if err := m.Apply(p.cmd.Process.Pid); err != nil {
 		t.Fatalf("Apply: %v", err)
@@ -239,8 +243,11 @@ func TestV2OnHostDevicesBPF(t *testing.T) {
 	}}
 	p := startProc(t, "echo x > /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; "+
 		"head -c1 /dev/urandom >/dev/null 2>&1 && echo urandom-r-ok; (echo x > /dev/urandom) 2>/dev/null && echo urandom-w-ok || echo urandom-w-denied")
+	if err := m.Create(); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
 	if err := m.Apply(p.cmd.Process.Pid); err != nil {
-		t.Fatal(err)
+		t.Fatalf("Apply: %v", err)
 	}
 	if err := m.Set(r); err != nil {
 		t.Fatalf("Set: %v", err)

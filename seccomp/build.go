@@ -232,7 +232,11 @@ func exportProgram(lf *libseccomp.ScmpFilter) ([]unix.SockFilter, error) {
 			return nil, err
 		}
 	}
-	return decodeProgram(raw)
+	prog, err := decodeProgram(raw)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp: exported BPF: %w", err)
+	}
+	return prog, nil
 }
 
 func exportViaMemfd(lf *libseccomp.ScmpFilter) ([]byte, error) {
@@ -256,11 +260,12 @@ func exportViaMemfd(lf *libseccomp.ScmpFilter) ([]byte, error) {
 }
 
 // decodeProgram parses struct sock_filter records (u16 code, u8 jt, u8 jf,
-// u32 k) in host byte order, as libseccomp writes them.
+// u32 k) in host byte order, as libseccomp writes them and MarshalBinary
+// does. Callers add what the bytes were.
 func decodeProgram(raw []byte) ([]unix.SockFilter, error) {
 	const size = 8
 	if len(raw) == 0 || len(raw)%size != 0 {
-		return nil, fmt.Errorf("seccomp: exported BPF has %d bytes, not a whole number of instructions", len(raw))
+		return nil, fmt.Errorf("%d bytes is not a whole, non-zero number of instructions", len(raw))
 	}
 	prog := make([]unix.SockFilter, len(raw)/size)
 	for i := range prog {

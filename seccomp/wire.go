@@ -37,18 +37,18 @@ func UnmarshalFilter(b []byte) (*Filter, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	if len(b) < 5 || (len(b)-5)%8 != 0 {
-		return nil, errors.New("seccomp: malformed filter program")
+	if len(b) < 5 {
+		return nil, errors.New("seccomp: malformed filter program: no header")
 	}
-	n := (len(b) - 5) / 8
-	if n == 0 || n > unix.BPF_MAXINSNS {
-		return nil, fmt.Errorf("seccomp: filter program of %d instructions", n)
+	// Checked before decoding so that oversized input is never copied.
+	if n := (len(b) - 5) / 8; n > unix.BPF_MAXINSNS {
+		return nil, fmt.Errorf("seccomp: filter program of %d instructions, the kernel accepts at most %d", n, unix.BPF_MAXINSNS)
 	}
-	f := &Filter{flags: uint(binary.NativeEndian.Uint32(b)), notify: b[4] == 1, prog: make([]unix.SockFilter, n)}
-	for i := range f.prog {
-		e := b[5+8*i:]
-		f.prog[i] = unix.SockFilter{Code: binary.NativeEndian.Uint16(e), Jt: e[2], Jf: e[3], K: binary.NativeEndian.Uint32(e[4:])}
+	prog, err := decodeProgram(b[5:])
+	if err != nil {
+		return nil, fmt.Errorf("seccomp: malformed filter program: %w", err)
 	}
-	f.fprog = unix.SockFprog{Len: uint16(n), Filter: &f.prog[0]}
+	f := &Filter{flags: uint(binary.NativeEndian.Uint32(b)), notify: b[4] == 1, prog: prog}
+	f.fprog = unix.SockFprog{Len: uint16(len(prog)), Filter: &f.prog[0]}
 	return f, nil
 }

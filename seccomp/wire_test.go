@@ -2,9 +2,11 @@ package seccomp
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestFilterWireRoundTrip(t *testing.T) {
@@ -36,9 +38,19 @@ func TestFilterWireRoundTrip(t *testing.T) {
 	if g.fprog.Len != uint16(len(g.prog)) || g.fprog.Filter != &g.prog[0] {
 		t.Fatal("decoded filter's sock_fprog does not describe its program")
 	}
-	for _, bad := range [][]byte{{1, 2, 3}, append(b, 0), b[:5]} {
-		if _, err := UnmarshalFilter(bad); err == nil {
-			t.Errorf("UnmarshalFilter accepted %d malformed bytes", len(bad))
+	malformed := []struct {
+		name   string
+		in     []byte
+		errSub string
+	}{
+		{"short header", []byte{1, 2, 3}, "no header"},
+		{"partial instruction", append(b[:len(b):len(b)], 0), "not a whole"},
+		{"header only", b[:5], "not a whole"},
+		{"too long", make([]byte, 5+8*(unix.BPF_MAXINSNS+1)), "at most"},
+	}
+	for _, tc := range malformed {
+		if _, err := UnmarshalFilter(tc.in); err == nil || !strings.Contains(err.Error(), tc.errSub) {
+			t.Errorf("%s: UnmarshalFilter = %v; want error containing %q", tc.name, err, tc.errSub)
 		}
 	}
 	if g, err := UnmarshalFilter(nil); g != nil || err != nil {

@@ -93,6 +93,9 @@ func TestDriverV2PidsLimit(t *testing.T) {
 	}{{1, false}, {4, true}, {-1, true}} {
 		t.Run(fmt.Sprintf("limit=%d", tc.limit), func(t *testing.T) {
 			m, _ := driverManager(t)
+			if err := m.Create(); err != nil {
+				t.Fatalf("Create: %v", err)
+			}
 			p := startHeld(t, "if /bin/true; then echo forked; else echo nofork; fi")
 			if err := m.Apply(p.cmd.Process.Pid); err != nil {
 				t.Fatalf("Apply: %v", err)
@@ -111,6 +114,9 @@ func TestDriverV2PidsLimit(t *testing.T) {
 
 func TestDriverV2MemoryOOM(t *testing.T) {
 	m, path := driverManager(t)
+	if err := m.Create(); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
 	// The shell itself is the hog: the OOM killer can only pick it.
 	p := startHeld(t, `s=x; while :; do s="$s$s"; done`)
 	if err := m.Apply(p.cmd.Process.Pid); err != nil {
