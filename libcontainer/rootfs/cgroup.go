@@ -3,7 +3,6 @@ package rootfs
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -49,13 +48,7 @@ func (r *root) mountCgroup(c *Config, m specs.Mount, dest string, o MountOptions
 		if len(c.CgroupMounts) == 0 {
 			return errors.New("no cgroup to bind into the container")
 		}
-		src, err := os.OpenFile(c.CgroupMounts[0].Source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		o.Flags |= unix.MS_BIND | unix.MS_REC
-		return r.bindMount(src, dest, o)
+		return r.hostFallback(c.CgroupMounts[0].Source, dest, o)
 	}
 	return r.mountCgroupV1(c, m, dest, o)
 }
@@ -105,13 +98,7 @@ func (r *root) mountCgroupV1(c *Config, m specs.Mount, dest string, o MountOptio
 
 func (r *root) mountHierarchy(cm CgroupMount, d string, o MountOptions, infos []*mountinfo.Info) error {
 	if infos == nil {
-		src, err := os.OpenFile(cm.Source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		o.Flags |= unix.MS_BIND | unix.MS_REC
-		return r.bindMount(src, d, o)
+		return r.hostFallback(cm.Source, d, o)
 	}
 	fstype, data := hierarchyOf(cm.Source, infos)
 	if fstype == "" {

@@ -134,7 +134,8 @@ func (r *root) mountMqueue(m specs.Mount, dest string, o MountOptions, label str
 	return finishMount(mounted, o, 0)
 }
 
-// hostFallback recursively binds the host's instance of a filesystem at dest.
+// hostFallback recursively binds the host directory hostPath (the host's instance of a
+// filesystem, or a cgroup directory) at dest.
 func (r *root) hostFallback(hostPath, dest string, o MountOptions) error {
 	src, err := os.OpenFile(hostPath, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

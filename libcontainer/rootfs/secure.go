@@ -97,11 +97,32 @@ func (r *root) mkdirAll(p string, mode os.FileMode) (*os.File, error) {
 		}
 		f.Close()
 	}
+	if f, err := r.mkdirIn(p, mode); err == nil {
+		return f, nil
+	}
 	f, err := pathrs.MkdirAllHandle(r.f, p, mode)
 	if err != nil {
 		return nil, fmt.Errorf("mkdir %s in container: %w", p, err)
 	}
 	return f, nil
+}
+
+// mkdirIn is mkdirAll's common case (/dev/pts, /dev/shm, /dev/mqueue in a fresh /dev): the
+// parent resolves inside the root (creating it the same way if needed), p's last component
+// is made there and opened without following anything. Anything unusual (the name exists
+// already, as a dangling symlink perhaps) fails, and pathrs-lite, which verifies each step
+// through procfs at some 40 system calls per directory, handles it.
+func (r *root) mkdirIn(p string, mode os.FileMode) (*os.File, error) {
+	dir, err := r.mkdirAll(filepath.Dir(p), mode)
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	base := filepath.Base(p)
+	if err := unix.Mkdirat(int(dir.Fd()), base, uint32(mode.Perm())); err != nil {
+		return nil, &os.PathError{Op: "mkdir", Path: p, Err: err}
+	}
+	return openAt(dir, base, unix.O_PATH|unix.O_DIRECTORY)
 }
 
 // createFile makes sure p exists inside the root, creating an empty regular file (and its
@@ -131,11 +152,14 @@ func (r *root) createFile(p string, mode os.FileMode) (*os.File, error) {
 
 // realPath returns the path the kernel reports for f.
 func realPath(f *os.File) (string, error) {
-	p, err := os.Readlink(procFd(f))
+	// One call with room for any path: os.Readlink starts at 128 bytes, which a containerd
+	// rootfs path alone nearly fills.
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlink(procFd(f), buf)
 	if err != nil {
 		return "", fmt.Errorf("readlink %s: %w", procFd(f), err)
 	}
-	return p, nil
+	return string(buf[:n]), nil
 }
 
 // check verifies that f really is inside the root: a directory renamed out of the root

@@ -81,8 +81,12 @@ func prepareRoot(c *Config, rootfs string) error {
 	if err := unix.Mount("", "/", "", flag, ""); err != nil {
 		return fmt.Errorf("set propagation of /: %w", err)
 	}
-	if err := makeParentPrivate(rootfs); err != nil {
-		return err
+	// After a recursive slave or private "/", no mount can still be shared: the mount table
+	// need not be read to find the rootfs's parent.
+	if flag&unix.MS_REC == 0 || flag&(unix.MS_SLAVE|unix.MS_PRIVATE) == 0 {
+		if err := makeParentPrivate(rootfs); err != nil {
+			return err
+		}
 	}
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs %s onto itself: %w", rootfs, err)
