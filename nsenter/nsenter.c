@@ -92,6 +92,8 @@ static int read_all(int fd, void *buf, size_t len)
 		ssize_t n = read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = 0; /* end of stream: the parent is gone, no error to name */
 		if (n <= 0)
 			return -1;
 		p += n;
@@ -133,15 +135,12 @@ static void populate_data(void)
 	madvise((void *)lo, hi - lo, 23 /* MADV_POPULATE_WRITE */);
 }
 
-/* Report the failure to the parent, which turns it into the user's error, and exit. */
-static void bail(const char *fmt, ...)
+/* Report the failure to the parent, which turns it into the user's error, and exit. saved is
+ * the errno to explain it, 0 for none. */
+static void vbail(int saved, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		n = 0;
 	if (n >= (int)sizeof(msg))
@@ -155,15 +154,34 @@ static void bail(const char *fmt, ...)
 	_exit(1);
 }
 
+/* A failed system call: the message ends with strerror(errno). */
+static void bail(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vbail(saved, fmt, ap);
+	va_end(ap);
+}
+
+/* Bad input or protocol: no errno belongs to it. */
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vbail(0, fmt, ap);
+	va_end(ap);
+}
+
 static void *read_frame(uint32_t want, uint32_t *lenp)
 {
 	uint32_t hdr[2];
 	if (read_all(syncfd, hdr, sizeof(hdr)) < 0)
 		bail("read frame header");
 	if (hdr[1] != want)
-		bail("unexpected frame type %u (want %u)", hdr[1], want);
+		die("unexpected frame type %u (want %u)", hdr[1], want);
 	if (hdr[0] < 4 || hdr[0] - 4 > MAX_BOOTSTRAP)
-		bail("bad frame length %u", hdr[0]);
+		die("bad frame length %u", hdr[0]);
 	uint32_t len = hdr[0] - 4;
 	char *buf = calloc(1, len + 1);
 	if (!buf)
@@ -183,7 +201,7 @@ static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 		memcpy(&rlen, buf + off + 4, 4);
 		off += 8;
 		if (rlen > len - off)
-			bail("bootstrap record %u overruns the frame", kind);
+			die("bootstrap record %u overruns the frame", kind);
 		char *val = buf + off;
 		off += rlen;
 		/* Records are NUL-terminated in place by moving the terminator into the next header,
@@ -194,14 +212,14 @@ static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 		switch (kind) {
 		case REC_CLONE_FLAGS:
 			if (rlen != 4)
-				bail("bad clone flags record");
+				die("bad clone flags record");
 			memcpy(&b->cloneflags, val, 4);
 			free(s);
 			break;
 		case REC_NS_PATH: {
 			char *colon = strchr(s, ':');
 			if (!colon || b->nns >= MAX_NS)
-				bail("bad namespace record %s", s);
+				die("bad namespace record %s", s);
 			*colon = '\0';
 			b->ns[b->nns].flag = atoi(s);
 			b->ns[b->nns].path = colon + 1;
@@ -215,7 +233,7 @@ static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 			b->oomscore = s;
 			break;
 		default:
-			bail("unknown bootstrap record %u", kind);
+			die("unknown bootstrap record %u", kind);
 		}
 	}
 }
@@ -323,8 +341,10 @@ __attribute__((constructor)) static void nsenter(void)
 		bail("fork into the new namespaces");
 	if (child > 0) {
 		int32_t pid = child;
-		if (send_frame(MSG_CHILD_PID, &pid, sizeof(pid)) < 0)
+		if (send_frame(MSG_CHILD_PID, &pid, sizeof(pid)) < 0) {
 			kill(child, SIGKILL);
+			_exit(1);
+		}
 		_exit(0);
 	}
 	/* The child returns into the Go runtime as `runo init`; bootstrap memory is not freed on
