@@ -19,11 +19,13 @@ func (c *Caps) ApplyBounding() error {
 		if c.bounding&(1<<uint(nr)) != 0 {
 			continue
 		}
-		present, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(nr), 0, 0, 0)
-		if err != nil {
+		if c.inBoundingKnown {
+			if c.inBounding&(1<<uint(nr)) == 0 {
+				continue
+			}
+		} else if present, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(nr), 0, 0, 0); err != nil {
 			return fmt.Errorf("read bounding capability %d: %w", nr, err)
-		}
-		if present == 0 {
+		} else if present == 0 {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(nr), 0, 0, 0); err != nil {

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -38,6 +39,10 @@ type Caps struct {
 	bounding, effective, permitted, inheritable, ambient uint64
 	lastCap                                              int
 	warnings                                             []string
+	// inBounding is the calling thread's bounding set as DropUngrantable read it
+	// (bit n = capability n present), so ApplyBounding need not read it again.
+	inBounding      uint64
+	inBoundingKnown bool
 }
 
 // New validates c and resolves it against the running kernel.
@@ -113,16 +118,20 @@ func capName(c capability.Cap) string {
 	return "CAP_" + strings.ToUpper(c.String())
 }
 
+// byName maps each known "CAP_…" name to its number, built on first use: a linear search
+// over capability.ListKnown() formats every name again for each lookup.
+var byName = sync.OnceValue(func() map[string]int {
+	known := capability.ListKnown()
+	m := make(map[string]int, len(known))
+	for _, c := range known {
+		m[capName(c)] = int(c)
+	}
+	return m
+})
+
 func lookup(name string) (int, bool) {
-	if !strings.HasPrefix(name, "CAP_") {
-		return 0, false
-	}
-	for _, c := range capability.ListKnown() {
-		if capName(c) == name {
-			return int(c), true
-		}
-	}
-	return 0, false
+	nr, ok := byName()[name]
+	return nr, ok
 }
 
 func maskNames(mask uint64) []string {

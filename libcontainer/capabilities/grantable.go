@@ -18,6 +18,7 @@ func (c *Caps) DropUngrantable() ([]string, error) {
 		return nil, nil
 	}
 	var missing uint64
+	c.inBounding, c.inBoundingKnown = 0, false
 	for nr := 0; nr <= c.lastCap; nr++ {
 		present, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(nr), 0, 0, 0)
 		if err != nil {
@@ -25,8 +26,11 @@ func (c *Caps) DropUngrantable() ([]string, error) {
 		}
 		if present == 0 {
 			missing |= 1 << uint(nr)
+		} else {
+			c.inBounding |= 1 << uint(nr)
 		}
 	}
+	c.inBoundingKnown = true
 	asked := c.bounding | c.effective | c.permitted | c.inheritable | c.ambient
 	if asked&missing == 0 {
 		return nil, nil
