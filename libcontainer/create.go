@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -119,18 +118,11 @@ func checkTerminalOpts(terminal, detach bool, consoleSocket string) error {
 // currentOwner is the user name of the caller for the state's "owner" field, read from
 // /etc/passwd directly: os/user would go through NSS on every create.
 func currentOwner() string {
-	uid := strconv.Itoa(os.Getuid())
-	b, err := os.ReadFile("/etc/passwd")
-	if err != nil {
-		return uid
+	uid := os.Getuid()
+	if f := passwdEntry(uint32(uid)); f != nil {
+		return f[0]
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.SplitN(line, ":", 4)
-		if len(f) >= 3 && f[2] == uid {
-			return f[0]
-		}
-	}
-	return uid
+	return strconv.Itoa(uid)
 }
 
 // builder holds what one Create has made so far, so that cleanup can undo exactly that.
@@ -208,7 +200,6 @@ func (b *builder) record() error {
 		return fmt.Errorf("container init exited during setup")
 	}
 	st.InitPid, st.InitStartTime = b.pid, startTime
-	st.Namespaces = namespacePaths(b.spec, b.pid)
 	if err := st.save(b.c.dir); err != nil {
 		return err
 	}

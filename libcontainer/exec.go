@@ -65,11 +65,9 @@ func (c *Container) Exec(o ExecOpts) (*Execd, error) {
 	spec.Process = o.Process
 	// Join every namespace of the container's init; create none.
 	linux.Namespaces = nil
+	paths := namespacePaths(c.state.Config, c.state.InitPid)
 	for _, t := range nsOrder {
-		if p, ok := c.state.Namespaces[t]; ok {
-			if t == specs.UserNamespace && !hasNamespace(c.state.Config, t) {
-				continue
-			}
+		if p, ok := paths[t]; ok {
 			linux.Namespaces = append(linux.Namespaces, specs.LinuxNamespace{Type: t, Path: p})
 		}
 	}

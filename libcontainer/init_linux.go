@@ -98,6 +98,13 @@ type phaseMark struct {
 	At    int64  `json:"at"` // unix nanoseconds
 }
 
+// hookState is the state the hooks init runs itself get on stdin (the parent's use
+// Container.specState).
+func (in *initProc) hookState(status specs.ContainerState) specs.State {
+	return specs.State{Version: specs.Version, ID: in.cfg.ID, Status: status, Pid: in.cfg.Pid,
+		Bundle: in.cfg.Bundle, Annotations: in.spec.Annotations}
+}
+
 func (in *initProc) mark(phase string, at time.Time) {
 	in.timings = append(in.timings, phaseMark{Phase: phase, At: at.UnixNano()})
 }
@@ -236,9 +243,7 @@ func (in *initProc) run() error {
 	// startContainer hooks run before the byte that releases `start`, so that `start` reports
 	// their failure and returns only once they are done.
 	if h := spec.Hooks; h != nil && len(h.StartContainer) > 0 {
-		state := specs.State{Version: specs.Version, ID: in.cfg.ID, Status: StatusCreated, Pid: in.cfg.Pid,
-			Bundle: in.cfg.Bundle, Annotations: spec.Annotations}
-		if err := runHooks("startContainer", h.StartContainer, state); err != nil {
+		if err := runHooks("startContainer", h.StartContainer, in.hookState(StatusCreated)); err != nil {
 			fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
 			unix.Write(fifo, []byte{fifoHookFailed})
 			os.Exit(1)
@@ -342,9 +347,7 @@ func (in *initProc) beforePivot() error {
 		return err
 	}
 	if h := in.spec.Hooks; h != nil && len(h.CreateContainer) > 0 {
-		state := specs.State{Version: specs.Version, ID: in.cfg.ID, Status: StatusCreating, Pid: in.cfg.Pid,
-			Bundle: in.cfg.Bundle, Annotations: in.spec.Annotations}
-		if err := runHooks("createContainer", h.CreateContainer, state); err != nil {
+		if err := runHooks("createContainer", h.CreateContainer, in.hookState(StatusCreating)); err != nil {
 			return err
 		}
 	}

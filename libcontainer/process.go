@@ -359,17 +359,26 @@ func processEnv(proc *specs.Process) []string {
 }
 
 func homeDir(uid uint32) string {
-	f, err := os.Open("/etc/passwd")
-	if err != nil {
-		return "/"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) >= 6 && fields[2] == strconv.FormatUint(uint64(uid), 10) {
-			return fields[5]
-		}
+	if f := passwdEntry(uid); f != nil {
+		return f[5]
 	}
 	return "/"
+}
+
+// passwdEntry returns the seven fields of uid's line in /etc/passwd (of the root the process
+// sees), or nil.
+func passwdEntry(uid uint32) []string {
+	f, err := os.Open("/etc/passwd")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	want := strconv.FormatUint(uint64(uid), 10)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if fields := strings.Split(sc.Text(), ":"); len(fields) >= 7 && fields[2] == want {
+			return fields
+		}
+	}
+	return nil
 }

@@ -32,8 +32,6 @@ type State struct {
 	InitStartTime uint64    `json:"init_start_time"`
 	Created       time.Time `json:"created"`
 	Owner         string    `json:"owner"`
-	// Namespaces records the namespace paths of the container for `runo exec`.
-	Namespaces map[specs.LinuxNamespaceType]string `json:"namespaces,omitempty"`
 	// Config is the spec the container was created with: hooks, annotations and cgroupsPath
 	// come from it, and exec inherits its process settings.
 	Config *specs.Spec `json:"config"`
