@@ -192,10 +192,8 @@ func (in *initProc) run() error {
 	}
 	rc := &rootfs.Config{
 		Spec: spec, Rootfs: in.cfg.Rootfs, Bundle: in.cfg.Bundle, NoPivot: in.cfg.NoPivot,
-		// The cgroup namespace does not exist yet when the mounts are made (see joinCgroup), so
-		// "cgroup" mounts bind the container's own cgroup directories, which is the same view.
-		CgroupNS: false, CgroupMounts: in.cfg.CgroupMounts,
-		BeforePivot: in.beforePivot,
+		CgroupMounts: in.cfg.CgroupMounts,
+		BeforePivot:  in.beforePivot,
 	}
 	// Without a mount namespace of its own (new or joined) the container inherits the
 	// runtime's. runc then mounts into the caller's mount table and chroots; runo never

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -32,19 +31,6 @@ func (r *root) mountCgroup(c *Config, m specs.Mount, dest string, o MountOptions
 		o.Flags |= unix.MS_RDONLY
 	}
 	if cgroupV2(c) {
-		if c.CgroupNS {
-			m2 := specs.Mount{Source: "cgroup2", Type: "cgroup2", Destination: m.Destination}
-			mounted, err := r.fsMount(m2, dest, o.Flags&^unix.MS_BIND, o.Data, false, unix.CGROUP2_SUPER_MAGIC)
-			if err == nil {
-				defer mounted.Close()
-				return finishMount(mounted, o, 0)
-			}
-			// A cgroup namespace without the right to mount (nested user namespace,
-			// ...): show the container's own cgroup instead.
-			if !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EBUSY) || len(c.CgroupMounts) == 0 {
-				return err
-			}
-		}
 		if len(c.CgroupMounts) == 0 {
 			return errors.New("no cgroup to bind into the container")
 		}
@@ -61,13 +47,6 @@ func (r *root) mountCgroupV1(c *Config, m specs.Mount, dest string, o MountOptio
 	if err := r.mountTmpfs(tm, dest, to, to.Data); err != nil {
 		return err
 	}
-	var infos []*mountinfo.Info
-	if c.CgroupNS {
-		var err error
-		if infos, err = mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2")); err != nil {
-			return err
-		}
-	}
 	sub := o
 	sub.Propagation, sub.RecAttr = nil, nil
 	for _, cm := range c.CgroupMounts {
@@ -75,7 +54,7 @@ func (r *root) mountCgroupV1(c *Config, m specs.Mount, dest string, o MountOptio
 			return fmt.Errorf("bad cgroup hierarchy name %q", cm.Dest)
 		}
 		d := path.Join(dest, cm.Dest)
-		if err := r.mountHierarchy(cm, d, sub, infos); err != nil {
+		if err := r.hostFallback(cm.Source, d, sub); err != nil {
 			return fmt.Errorf("cgroup %s: %w", cm.Dest, err)
 		}
 		for _, s := range cm.Symlinks {
@@ -94,48 +73,6 @@ func (r *root) mountCgroupV1(c *Config, m specs.Mount, dest string, o MountOptio
 		remount = to.Flags | unix.MS_RDONLY
 	}
 	return finishMount(top, o, remount)
-}
-
-func (r *root) mountHierarchy(cm CgroupMount, d string, o MountOptions, infos []*mountinfo.Info) error {
-	if infos == nil {
-		return r.hostFallback(cm.Source, d, o)
-	}
-	fstype, data := hierarchyOf(cm.Source, infos)
-	if fstype == "" {
-		return fmt.Errorf("no cgroup hierarchy holds %s", cm.Source)
-	}
-	magic := int64(unix.CGROUP_SUPER_MAGIC)
-	if fstype == "cgroup2" {
-		magic = unix.CGROUP2_SUPER_MAGIC
-	}
-	m := specs.Mount{Source: fstype, Type: fstype, Destination: d}
-	mounted, err := r.fsMount(m, d, o.Flags&^(unix.MS_BIND|unix.MS_REC), data, false, magic)
-	if err != nil {
-		return err
-	}
-	return mounted.Close()
-}
-
-// hierarchyOf finds the host cgroup mount holding dir and returns its type and the
-// options that select the same hierarchy (controllers or name=).
-func hierarchyOf(dir string, infos []*mountinfo.Info) (fstype, data string) {
-	best := ""
-	for _, mi := range infos {
-		if (dir == mi.Mountpoint || strings.HasPrefix(dir, strings.TrimSuffix(mi.Mountpoint, "/")+"/")) && len(mi.Mountpoint) > len(best) {
-			best, fstype = mi.Mountpoint, mi.FSType
-			var keep []string
-			for _, opt := range strings.Split(mi.VFSOptions, ",") {
-				if opt != "rw" && opt != "ro" && opt != "" {
-					keep = append(keep, opt)
-				}
-			}
-			data = strings.Join(keep, ",")
-		}
-	}
-	if fstype == "cgroup2" {
-		data = ""
-	}
-	return fstype, data
 }
 
 // symlinkIn creates dir/name -> target inside the root.

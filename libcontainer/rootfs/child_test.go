@@ -26,7 +26,6 @@ type childConfig struct {
 	Rootfs       string
 	Bundle       string
 	NoPivot      bool
-	CgroupNS     bool
 	CgroupMounts []CgroupMount
 	// PreMounts are tmpfs mounts the child makes (in its own namespace) before Setup,
 	// e.g. a submount inside a bind source.
@@ -105,7 +104,7 @@ func runChild(cfgPath string) (*childReport, error) {
 	rep := &childReport{Stat: map[string]statResult{}, Write: map[string]string{}, Read: map[string]string{}, Exec: map[string]string{}}
 	c := &Config{
 		Spec: cc.Spec, Rootfs: cc.Rootfs, Bundle: cc.Bundle, NoPivot: cc.NoPivot,
-		CgroupNS: cc.CgroupNS, CgroupMounts: cc.CgroupMounts,
+		CgroupMounts: cc.CgroupMounts,
 	}
 	c.BeforePivot = func() error {
 		rep.PrePivot = mounts()

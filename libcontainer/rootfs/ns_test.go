@@ -49,8 +49,8 @@ func TestUserNamespace(t *testing.T) {
 	}
 }
 
-// TestCgroupNamespace: with a cgroup namespace the cgroup filesystems themselves are
-// mounted (read-only by default, rw on request).
+// TestCgroupNamespace: in a cgroup namespace, "cgroup" mounts show the container's own
+// cgroup directories (read-only by default, rw on request).
 func TestCgroupNamespace(t *testing.T) {
 	needRoot(t)
 	if _, err := os.Stat("/proc/self/ns/cgroup"); err != nil {
@@ -72,7 +72,7 @@ func TestCgroupNamespace(t *testing.T) {
 				opts = append(opts, "rw")
 			}
 			spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: opts})
-			rep := runInChild(t, childConfig{Spec: spec, Rootfs: makeRootfs(t), CgroupNS: true, CgroupMounts: cms}, unix.CLONE_NEWCGROUP)
+			rep := runInChild(t, childConfig{Spec: spec, Rootfs: makeRootfs(t), CgroupMounts: cms}, unix.CLONE_NEWCGROUP)
 			if rep.SetupErr != "" || rep.FinalizeErr != "" {
 				t.Fatalf("setup=%q finalize=%q", rep.SetupErr, rep.FinalizeErr)
 			}

@@ -23,9 +23,8 @@ type MountOptions struct {
 	Data string
 	// TmpCopyUp copies the destination's previous content into a new tmpfs.
 	TmpCopyUp bool
-	// IDMap and RecursiveIDMap are the "idmap" and "ridmap" options.
-	IDMap          bool
-	RecursiveIDMap bool
+	// IDMap is set by the "idmap" and "ridmap" options (idmapped mounts are refused).
+	IDMap bool
 }
 
 // IsBind reports whether the options make this a bind mount.
@@ -171,7 +170,6 @@ func ParseMountOptions(opts []string) MountOptions {
 			o.IDMap = true
 		case "ridmap":
 			o.IDMap = true
-			o.RecursiveIDMap = true
 		default:
 			data = append(data, opt)
 		}

@@ -84,7 +84,7 @@ func TestParseMountOptions(t *testing.T) {
 		{
 			name: "extensions",
 			opts: []string{"tmpcopyup", "ridmap"},
-			want: MountOptions{TmpCopyUp: true, IDMap: true, RecursiveIDMap: true},
+			want: MountOptions{TmpCopyUp: true, IDMap: true},
 		},
 		{
 			name: "idmap",

@@ -19,11 +19,10 @@ type Config struct {
 	Bundle string
 	// NoPivot uses MS_MOVE + chroot instead of pivot_root (runc's --no-pivot).
 	NoPivot bool
-	// CgroupNS is true when the container has its own (new) cgroup namespace: "cgroup" mounts
-	// are then real cgroup filesystem mounts; otherwise they bind-mount CgroupMounts.
-	CgroupNS bool
 	// CgroupMounts are the host directories of this container's cgroups (see
-	// cgroups.Manager.MountPoints).
+	// cgroups.Manager.MountPoints): "cgroup" mounts bind them. (A cgroup namespace is
+	// created only after the mounts, once init has joined its cgroup, and would show the
+	// same view.)
 	CgroupMounts []CgroupMount
 	// BeforePivot runs after all mounts and devices are in place and before pivot_root; the
 	// caller runs the createRuntime/prestart hooks (through the parent) and createContainer
