@@ -86,15 +86,41 @@ func deviceType(t string) (uint32, error) {
 // anything under it) is a symlink cannot make us touch the host.
 func (r *root) setupDev(c *Config) error {
 	bind := inUserNS()
+	// Device directories (nearly always just /dev) are resolved and checked once.
+	dirs := map[string]*os.File{}
+	defer func() {
+		for _, f := range dirs {
+			f.Close()
+		}
+	}()
+	dirOf := func(p string) (*os.File, error) {
+		if f, ok := dirs[p]; ok {
+			return f, nil
+		}
+		f, err := r.mkdirAll(p, 0o755)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := r.check(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		dirs[p] = f
+		return f, nil
+	}
 	for _, d := range containerDevices(c.Spec) {
-		if err := r.createDevice(d, bind); err != nil {
+		if err := r.createDevice(d, bind, dirOf); err != nil {
 			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
 	}
-	return r.devSymlinks()
+	dev, err := dirOf("/dev")
+	if err != nil {
+		return err
+	}
+	return devSymlinks(dev)
 }
 
-func (r *root) createDevice(d specs.LinuxDevice, bind bool) error {
+func (r *root) createDevice(d specs.LinuxDevice, bind bool, dirOf func(string) (*os.File, error)) error {
 	p := cleanInRoot(d.Path)
 	if p == "/" {
 		return errors.New("invalid device path")
@@ -103,12 +129,8 @@ func (r *root) createDevice(d specs.LinuxDevice, bind bool) error {
 	if err != nil {
 		return err
 	}
-	dir, err := r.mkdirAll(filepath.Dir(p), 0o755)
+	dir, err := dirOf(filepath.Dir(p))
 	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	if _, err := r.check(dir); err != nil {
 		return err
 	}
 	base := filepath.Base(p)
@@ -199,16 +221,9 @@ func bindDevice(dir *os.File, base, hostPath string) error {
 	return nil
 }
 
-// devSymlinks creates the standard links of /dev and makes /dev/ptmx the devpts one.
-func (r *root) devSymlinks() error {
-	dev, err := r.mkdirAll("/dev", 0o755)
-	if err != nil {
-		return err
-	}
-	defer dev.Close()
-	if _, err := r.check(dev); err != nil {
-		return err
-	}
+// devSymlinks creates the standard links of /dev (dev, checked to be inside the root) and
+// makes /dev/ptmx the devpts one.
+func devSymlinks(dev *os.File) error {
 	links := [][2]string{
 		{"/proc/self/fd", "fd"},
 		{"/proc/self/fd/0", "stdin"},
