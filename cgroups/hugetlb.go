@@ -2,20 +2,33 @@ package cgroups
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-var pagesizeRe = regexp.MustCompile(`^[0-9]+[KMGT]B$`)
+// validPagesize accepts what hugetlb file names use: digits and a unit, "2MB", "1GB".
+// (A hand-written check: a package-level regexp is compiled at every runo start.)
+func validPagesize(s string) bool {
+	n := len(s)
+	if n < 3 || s[n-1] != 'B' || !strings.ContainsRune("KMGT", rune(s[n-2])) {
+		return false
+	}
+	for _, c := range s[:n-2] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // hugetlbWrites lists the files to write for one limit. The spec prefers reservation limits
 // where the kernel has them (they stop a mmap that cannot be backed, instead of SIGBUS at
 // fault time), and the fault limit is always set too so that usage is capped on kernels
 // without reservations.
 func hugetlbWrites(dir string, l specs.LinuxHugepageLimit, v2 bool) (map[string]string, error) {
-	if !pagesizeRe.MatchString(l.Pagesize) {
+	if !validPagesize(l.Pagesize) {
 		return nil, fmt.Errorf("cgroup: hugepageLimits: invalid page size %q", l.Pagesize)
 	}
 	limit, rsvd := "hugetlb."+l.Pagesize+".limit_in_bytes", "hugetlb."+l.Pagesize+".rsvd.limit_in_bytes"

@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"fmt"
-	"net"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -84,17 +83,18 @@ func sendPidfd(path string, pid int) error {
 }
 
 // sendFd connects to the AF_UNIX stream socket at path and sends fd with a name payload.
+// (Plain system calls: package net would be linked, and initialised at every start, for this
+// alone.)
 func sendFd(flag, path, name string, fd int) error {
-	conn, err := net.Dial("unix", path)
+	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
+		return fmt.Errorf("%s %s: socket: %w", flag, path, err)
+	}
+	defer unix.Close(sock)
+	if err := unix.Connect(sock, &unix.SockaddrUnix{Name: path}); err != nil {
 		return fmt.Errorf("%s %s: %w", flag, path, err)
 	}
-	defer conn.Close()
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return fmt.Errorf("%s %s: not a unix socket", flag, path)
-	}
-	if _, _, err := uc.WriteMsgUnix([]byte(name), unix.UnixRights(fd), nil); err != nil {
+	if err := unix.Sendmsg(sock, []byte(name), unix.UnixRights(fd), nil, 0); err != nil {
 		return fmt.Errorf("%s %s: send fd: %w", flag, path, err)
 	}
 	return nil
