@@ -13,13 +13,14 @@
 // It also runs the CLI on one P: runo's work is a sequence of system calls,
 // and a second P only makes the scheduler start and wake more threads.
 // GOMAXPROCS in the environment still wins.
+//
+// The package imports only runtime and syscall, so that it is initialised
+// before the rest of the standard library: their package initialisation then
+// runs on populated pages too.
 package startup
 
 import (
-	"bytes"
-	"os"
 	"runtime"
-	"strconv"
 	"syscall"
 	"unsafe"
 )
@@ -27,88 +28,93 @@ import (
 const (
 	// madvPopulateWrite is MADV_POPULATE_WRITE from <linux/mman.h>.
 	madvPopulateWrite = 23
-	// below is how far under a fresh allocation the populated range starts:
-	// the heap grows upwards from a random base, and the spans under the sample
-	// were mostly touched already by the runtime's own start-up.
-	below = 256 << 10
-	// cliWindow and initWindow are how much heap the CLI (`run` touches
-	// about 1.3 MiB from the sample up) and `runo init` (about 1 MiB) use,
-	// rounded up. Populating a page that stays unused costs far less than
-	// one fault.
-	cliWindow  = 2 << 20
-	initWindow = 3 << 19
+	// chunk is the unit in which the runtime maps its heap: aligned 4 MiB
+	// (pallocChunkBytes). A chunk is mapped whole when the heap grows into it,
+	// and not before.
+	chunk = 4 << 20
+	// heapPage is the runtime's page: spans start on its boundaries.
+	heapPage = 8 << 10
+	// probe is the size of an allocation that lands at the heap's frontier,
+	// where its next spans will be carved: the runtime serves it from the
+	// lowest free pages that fit, and it is larger than any hole at start-up
+	// (a P's page cache, 64 pages, is the largest). Its pages are never
+	// touched: it costs address space, not memory.
+	probe = 64 * heapPage
+	// below is how far under the probe the populated range starts: the
+	// runtime's spans there are partly used, and the P's cached pages (up to
+	// 512 KiB under the probe) are handed out before any beyond the frontier.
+	below = 512 << 10
+	// cliWindow and initWindow are how much heap beyond the frontier the CLI
+	// (`run` touches about 600 KiB) and `runo init` (about 300 KiB) use,
+	// rounded up; measured as the page faults left without populating. A
+	// populated page that stays unused costs about as much as a tenth of a
+	// fault, but it is not free.
+	cliWindow  = 768 << 10
+	initWindow = 512 << 10
+	// initPipeEnv is set in the environment of `runo init` only (libcontainer's
+	// envInitPipe; nsenter.c reads it too). os.Args is not available yet.
+	initPipeEnv = "_RUNO_INITPIPE"
 )
 
-// sample is assigned a fresh allocation; being a package variable keeps the
-// allocation on the heap.
-var sample *[2]uintptr
+// sink keeps the compiler from dropping the allocations whose addresses
+// populateHeap needs; it is cleared again at once.
+var sink []byte
 
 func init() {
-	if os.Getenv("GOMAXPROCS") == "" {
+	if _, set := syscall.Getenv("GOMAXPROCS"); !set {
 		runtime.GOMAXPROCS(1)
 	}
-	sample = new([2]uintptr)
 	window := uintptr(cliWindow)
-	if len(os.Args) > 1 && os.Args[1] == "init" {
+	if _, isInit := syscall.Getenv(initPipeEnv); isInit {
 		window = initWindow
 	}
-	populate(uintptr(unsafe.Pointer(sample)), window)
+	populateHeap(window)
 }
 
-// populate maps [addr-below, addr-below+window) of the read-write mapping
-// holding addr. Errors (an old kernel, an odd mapping) only cost the
-// optimisation: the pages then fault in one by one as usual.
-func populate(addr, window uintptr) {
-	// The Go runtime maps its heap read-write in aligned 4 MiB chunks: try the chunk
-	// holding addr first, which needs no look at /proc/self/maps (reading it costs
-	// about 0.2 ms). A range that is not all read-write fails and leaves the maps way.
-	const chunk = 4 << 20
-	base := addr &^ (chunk - 1)
-	if populateRange(addr, window, base, base+chunk) == nil {
-		return
+// populateHeap populates the heap pages the process is about to use.
+// Errors (an old kernel, a runtime that lays out its heap differently) only
+// cost the optimisation: the pages then fault in one by one as usual.
+func populateHeap(window uintptr) {
+	for _, r := range plan(alloc(probe), window, alloc) {
+		madvise(r[0], r[1])
 	}
-	if start, end, ok := mappingOf(addr); ok {
-		populateRange(addr, window, start, end)
-	}
+	sink = nil
 }
 
-// populateRange populates [addr-below, addr-below+window) clipped to [start, end).
-func populateRange(addr, window, start, end uintptr) error {
-	lo := start
-	if page := addr &^ uintptr(os.Getpagesize()-1); page-start > below {
-		lo = page - below
+// plan returns the ranges to populate around a probe allocated at at, to
+// cover window bytes of allocation beyond it.
+//
+// When the window runs past the probe's chunk, the pages beyond it cannot be
+// populated: the runtime maps the next chunk only when it needs it, and maps
+// it afresh (MAP_FIXED) then. So plan has the runtime map it now, with one
+// more allocation (from allocate) that fills the rest of this chunk and
+// straddles the boundary; like the probe it is never touched. The heap's
+// allocations then continue after it.
+func plan(at, window uintptr, allocate func(uintptr) uintptr) [][2]uintptr {
+	lo := max(at-below, at&^(chunk-1))
+	frontier := at + probe
+	end := (frontier + chunk - 1) &^ (chunk - 1) // the mapping ends on a chunk boundary
+	if frontier+window <= end {
+		return [][2]uintptr{{lo, at}, {frontier, frontier + window}}
 	}
-	hi := min(end, lo+window)
-	if hi <= lo {
-		return nil
+	size := end - frontier + probe
+	filler := allocate(size)
+	if filler != frontier {
+		// Not where the heap was going (the runtime changed): populate only what is mapped.
+		return [][2]uintptr{{lo, at}, {frontier, end}}
 	}
-	if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvPopulateWrite); e != 0 {
-		return e
-	}
-	return nil
+	next := (filler + size + heapPage - 1) &^ (heapPage - 1)
+	// The runtime grew the heap by whole chunks, enough for all of the filler.
+	mapped := end + (size+chunk-1)&^(chunk-1)
+	return [][2]uintptr{{lo, at}, {next, min(next+window, mapped)}}
+}
+func alloc(size uintptr) uintptr {
+	sink = make([]byte, size)
+	return uintptr(unsafe.Pointer(unsafe.SliceData(sink)))
 }
 
-// mappingOf finds the private read-write mapping holding addr in
-// /proc/self/maps.
-func mappingOf(addr uintptr) (start, end uintptr, ok bool) {
-	maps, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		return 0, 0, false
+func madvise(lo, hi uintptr) {
+	if hi > lo {
+		syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvPopulateWrite)
 	}
-	for line := range bytes.SplitSeq(maps, []byte{'\n'}) {
-		fields := bytes.Fields(line)
-		if len(fields) < 2 || string(fields[1]) != "rw-p" {
-			continue
-		}
-		lo, hi, found := bytes.Cut(fields[0], []byte{'-'})
-		if !found {
-			continue
-		}
-		s, err1 := strconv.ParseUint(string(lo), 16, 64)
-		e, err2 := strconv.ParseUint(string(hi), 16, 64)
-		if err1 == nil && err2 == nil && uintptr(s) <= addr && addr < uintptr(e) {
-			return uintptr(s), uintptr(e), true
-		}
-	}
-	return 0, 0, false
 }

@@ -1,100 +1,156 @@
 package startup
 
 import (
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// region maps n read-write pages between two PROT_NONE guard pages, so that it is a
-// mapping of its own in /proc/self/maps, and returns the first read-write page.
-func region(t *testing.T, n int) []byte {
-	t.Helper()
-	page := unix.Getpagesize()
-	m, err := unix.Mmap(-1, 0, (n+2)*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Munmap(m) })
-	for _, guard := range [][]byte{m[:page], m[(n+1)*page:]} {
-		if err := unix.Mprotect(guard, unix.PROT_NONE); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return m[page : (n+1)*page]
-}
-
-func resident(t *testing.T, b []byte) []bool {
-	t.Helper()
-	page := unix.Getpagesize()
-	vec := make([]byte, len(b)/page)
-	if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
-		t.Fatal(e)
-	}
-	out := make([]bool, len(vec))
-	for i, v := range vec {
-		out[i] = v&1 != 0
-	}
-	return out
-}
-
-func TestMappingOf(t *testing.T) {
-	page := unix.Getpagesize()
-	b := region(t, 8)
-	base := uintptr(unsafe.Pointer(&b[0]))
+func TestPlan(t *testing.T) {
+	const base = 0x7000_0000_0000 // a chunk-aligned heap address
 	tests := []struct {
-		name   string
-		addr   uintptr
-		wantOK bool
+		name      string
+		at        uintptr
+		window    uintptr
+		filler    uintptr // where allocate puts the filler
+		wantAlloc uintptr // the filler's size, 0 for none
+		want      [][2]uintptr
 	}{
-		{"first page", base, true},
-		{"inside", base + uintptr(3*page) + 17, true},
-		{"last byte", base + uintptr(8*page) - 1, true},
-		{"guard page", base - 1, false},
-		{"after the end", base + uintptr(8*page), false},
-		{"null", 0, false},
+		{
+			name:   "window inside the chunk",
+			at:     base + 1<<20,
+			window: 1 << 20,
+			want:   [][2]uintptr{{base + 1<<20 - below, base + 1<<20}, {base + 1<<20 + probe, base + 2<<20 + probe}},
+		},
+		{
+			name:   "probe near the chunk start: not below the chunk",
+			at:     base + 64<<10,
+			window: 1 << 20,
+			want:   [][2]uintptr{{base, base + 64<<10}, {base + 64<<10 + probe, base + 64<<10 + probe + 1<<20}},
+		},
+		{
+			name:      "window past the chunk: the filler straddles it, the window continues after",
+			at:        base + chunk - 1<<20,
+			window:    2 << 20,
+			filler:    base + chunk - 1<<20 + probe,
+			wantAlloc: 1<<20 - probe + probe,
+			want: [][2]uintptr{
+				{base + chunk - 1<<20 - below, base + chunk - 1<<20},
+				{base + chunk + probe, base + chunk + probe + 2<<20},
+			},
+		},
+		{
+			name:      "probe ending on the chunk boundary: the filler is the next chunk's start",
+			at:        base + chunk - probe,
+			window:    1 << 20,
+			filler:    base + chunk,
+			wantAlloc: probe,
+			want:      [][2]uintptr{{base + chunk - probe - below, base + chunk - probe}, {base + chunk + probe, base + chunk + probe + 1<<20}},
+		},
+		{
+			name:      "a window the new chunk cannot hold is cut at its end",
+			at:        base + chunk - 1<<20,
+			window:    5 << 20,
+			filler:    base + chunk - 1<<20 + probe,
+			wantAlloc: 1 << 20,
+			want: [][2]uintptr{
+				{base + chunk - 1<<20 - below, base + chunk - 1<<20},
+				{base + chunk + probe, base + 2*chunk},
+			},
+		},
+		{
+			name:      "filler elsewhere: only the mapped rest of the chunk",
+			at:        base + chunk - 1<<20,
+			window:    2 << 20,
+			filler:    base + 8*chunk,
+			wantAlloc: 1 << 20,
+			want:      [][2]uintptr{{base + chunk - 1<<20 - below, base + chunk - 1<<20}, {base + chunk - 1<<20 + probe, base + chunk}},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			start, end, ok := mappingOf(tc.addr)
-			if ok != tc.wantOK {
-				t.Fatalf("mappingOf(%#x) ok = %v, want %v", tc.addr, ok, tc.wantOK)
+			var sizes []uintptr
+			got := plan(tc.at, tc.window, func(size uintptr) uintptr {
+				sizes = append(sizes, size)
+				return tc.filler
+			})
+			if tc.wantAlloc == 0 && len(sizes) != 0 || tc.wantAlloc != 0 && (len(sizes) != 1 || sizes[0] != tc.wantAlloc) {
+				t.Errorf("allocations %#x, want one of %#x", sizes, tc.wantAlloc)
 			}
-			if ok && (start != base || end != base+uintptr(8*page)) {
-				t.Fatalf("mappingOf(%#x) = [%#x, %#x), want [%#x, %#x)", tc.addr, start, end, base, base+uintptr(8*page))
+			if len(got) != len(tc.want) {
+				t.Fatalf("plan = %#x, want %#x", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("range %d = %#x, want %#x", i, got[i], tc.want[i])
+				}
 			}
 		})
 	}
 }
 
-// TestPopulate checks that pages are really mapped by populate, and only those of the
-// window, clipped to the mapping.
-func TestPopulate(t *testing.T) {
-	page := unix.Getpagesize()
-	const pages = 128 // 512 KiB: more than `below` under the sample
-	b := region(t, pages)
-	for i, r := range resident(t, b) {
-		if r {
-			t.Fatalf("page %d resident before populate", i)
+func resident(t *testing.T, lo, hi uintptr) (in, out int) {
+	t.Helper()
+	page := uintptr(unix.Getpagesize())
+	lo &^= page - 1
+	vec := make([]byte, (hi-lo+page-1)/page)
+	if _, _, e := unix.Syscall(unix.SYS_MINCORE, lo, hi-lo, uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+		t.Fatalf("mincore %#x-%#x: %v", lo, hi, e)
+	}
+	for _, v := range vec {
+		if v&1 != 0 {
+			in++
+		} else {
+			out++
 		}
 	}
-	base := uintptr(unsafe.Pointer(&b[0]))
-	// A sample at page 100: the range starts `below` (64 pages) under it and spans 16 pages.
-	populate(base+uintptr(100*page)+8, uintptr(16*page))
-	first := 100 - below/page
-	for i, r := range resident(t, b) {
-		want := i >= first && i < first+16
-		if r != want {
-			t.Errorf("page %d resident = %v, want %v", i, r, want)
+	return in, out
+}
+
+// TestPopulateLiveHeap runs the plan on a fresh heap, in a child process
+// without garbage collection (the test binary's own heap has holes that
+// collections left): the ranges are mapped afterwards. Within the chunk they
+// may all be mapped already (small spans come from pages the P cached
+// earlier, inside what the package's init populated); across the chunk end
+// they include fresh pages of the next chunk.
+func TestPopulateLiveHeap(t *testing.T) {
+	if os.Getenv("STARTUP_TEST_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPopulateLiveHeap$", "-test.v")
+		cmd.Env = append(os.Environ(), "STARTUP_TEST_CHILD=1", "GOGC=off")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "fresh pages of the next chunk populated") {
+			t.Fatalf("child: %v\n%s", err, out)
 		}
+		return
 	}
-	// A sample near the start: the range is clipped to the mapping, not below it.
-	b2 := region(t, 32)
-	populate(uintptr(unsafe.Pointer(&b2[0]))+uintptr(2*page), uintptr(8*page))
-	for i, r := range resident(t, b2) {
-		if want := i < 8; r != want {
-			t.Errorf("clipped: page %d resident = %v, want %v", i, r, want)
+	populated := func(ranges [][2]uintptr) (fresh int) {
+		for _, r := range ranges {
+			_, out := resident(t, r[0], r[1])
+			fresh += out
 		}
+		for _, r := range ranges {
+			madvise(r[0], r[1])
+			if in, out := resident(t, r[0], r[1]); out != 0 {
+				t.Fatalf("range %#x-%#x: %d pages resident, %d not", r[0], r[1], in, out)
+			}
+		}
+		sink = nil
+		return fresh
 	}
+	populated(plan(alloc(probe), 256<<10, alloc))
+
+	// A window past the probe's chunk, which is at most 4 MiB on.
+	ranges := plan(alloc(probe), chunk, alloc)
+	if len(ranges) != 2 || ranges[1][0]&^(chunk-1) == ranges[0][0]&^(chunk-1) {
+		t.Fatalf("plan = %#x: want the second range in the next chunk", ranges)
+	}
+	if fresh := populated(ranges); fresh > 0 {
+		t.Logf("%d fresh pages of the next chunk populated", fresh)
+		return
+	}
+	t.Fatal("no fresh page in the next chunk")
 }
