@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/runo-dev/runo/internal/sigrelay"
 	"github.com/runo-dev/runo/libcontainer"
 )
 
@@ -56,13 +56,11 @@ var execCommand = &cli.Command{
 			return execFailed(err)
 		}
 		detach := c.Bool("detach")
-		var sigs chan os.Signal
+		var relay *sigrelay.Relay
 		if !detach {
-			sigs = make(chan os.Signal, 128)
-			// Never stopped: runo exits right after the container, and a signal in between
-			// must not kill runo with its default action. (Stop would also cost a hand-over
-			// with the runtime's signal thread for each of the ~60 signals.)
-			signal.Notify(sigs)
+			if relay, err = sigrelay.Catch(); err != nil {
+				return execFailed(err)
+			}
 		}
 		ex, err := ct.Exec(libcontainer.ExecOpts{
 			Process: proc, ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
@@ -80,7 +78,7 @@ var execCommand = &cli.Command{
 		if ex.Console != nil {
 			restore = relayConsole(ex.Console)
 		}
-		status := waitForeground(ex.Pid, sigs, ex.Console)
+		status := waitForeground(ex.Pid, relay, ex.Console)
 		if restore != nil {
 			restore()
 		}

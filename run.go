@@ -3,12 +3,12 @@ package main
 import (
 	"io"
 	"os"
-	"os/signal"
 
 	"github.com/containerd/console"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/runo-dev/runo/internal/sigrelay"
 	"github.com/runo-dev/runo/libcontainer"
 )
 
@@ -32,15 +32,14 @@ var runCommand = &cli.Command{
 		}
 		if !detach {
 			// Catch signals before the container exists, so none is lost in between.
-			sigs := make(chan os.Signal, 128)
-			// Never stopped: runo exits right after the container, and a signal in between
-			// must not kill runo with its default action. (Stop would also cost a hand-over
-			// with the runtime's signal thread for each of the ~60 signals.)
-			signal.Notify(sigs)
+			relay, err := sigrelay.Catch()
+			if err != nil {
+				return err
+			}
 			if !c.Bool("no-subreaper") {
 				unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 			}
-			return runForeground(opts, sigs, c.Bool("keep"))
+			return runForeground(opts, relay, c.Bool("keep"))
 		}
 		ct, err := libcontainer.Create(opts)
 		if err != nil {
@@ -56,7 +55,7 @@ var runCommand = &cli.Command{
 
 // runForeground creates and starts the container, relays signals (and the terminal) to it,
 // and returns its exit status as an exitError (128+signal when it was killed).
-func runForeground(opts libcontainer.CreateOpts, sigs chan os.Signal, keep bool) error {
+func runForeground(opts libcontainer.CreateOpts, relay *sigrelay.Relay, keep bool) error {
 	ct, err := libcontainer.Create(opts)
 	if err != nil {
 		return err
@@ -74,7 +73,7 @@ func runForeground(opts libcontainer.CreateOpts, sigs chan os.Signal, keep bool)
 	}
 	pid := ct.State().InitPid
 	opts.Log.Debugf("container %s started", opts.ID)
-	status := waitForeground(pid, sigs, ct.Console)
+	status := waitForeground(pid, relay, ct.Console)
 	opts.Log.Debugf("container %s exited with %d", opts.ID, status)
 	// Delete before draining the terminal: it kills what is left in the container, so the pty
 	// reaches EOF.
@@ -92,12 +91,13 @@ func runForeground(opts libcontainer.CreateOpts, sigs chan os.Signal, keep bool)
 
 // waitForeground forwards signals to pid until it exits, reaping every child (runo is a
 // subreaper), and returns the exit code.
-func waitForeground(pid int, sigs chan os.Signal, pty *os.File) int {
+func waitForeground(pid int, relay *sigrelay.Relay, pty *os.File) int {
+	wait := unix.WNOHANG
 	for {
 		// Reap whatever has exited; init's status ends the loop.
 		for {
 			var ws unix.WaitStatus
-			wpid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			wpid, err := unix.Wait4(-1, &ws, wait, nil)
 			if err == unix.EINTR {
 				continue
 			}
@@ -111,15 +111,23 @@ func waitForeground(pid int, sigs chan os.Signal, pty *os.File) int {
 				return ws.ExitStatus()
 			}
 		}
-		sig := (<-sigs).(unix.Signal)
-		switch sig {
-		case unix.SIGCHLD, unix.SIGURG:
-		case unix.SIGWINCH:
-			if pty != nil {
-				resizePty(pty)
+		sigs, err := relay.Next()
+		if err != nil {
+			// The pipe is runo's own, so this does not happen; if it did, waiting is all
+			// that is left.
+			wait = 0
+			continue
+		}
+		for _, sig := range sigs {
+			switch sig {
+			case unix.SIGCHLD:
+			case unix.SIGWINCH:
+				if pty != nil {
+					resizePty(pty)
+				}
+			default:
+				unix.Kill(pid, sig)
 			}
-		default:
-			unix.Kill(pid, sig)
 		}
 	}
 }

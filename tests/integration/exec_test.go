@@ -179,6 +179,47 @@ func TestExecExitStatus(t *testing.T) {
 	}
 }
 
+// TestExecForwardsSignals signals the runtime process of a foreground exec.
+func TestExecForwardsSignals(t *testing.T) {
+	t.Parallel()
+	b, initPid := startSleeper(t, nil)
+	for _, tc := range relayedSignals {
+		t.Run(tc.name, func(t *testing.T) {
+			ex := b.Command(execArgs(b, nil, "sleep", "1001")...)
+			ex.Start()
+			waitForSleep(t, b, initPid)
+			if err := ex.Process.Signal(tc.sig); err != nil {
+				t.Fatalf("signal runtime: %v", err)
+			}
+			r := ex.Wait()
+			if want := 128 + int(tc.sig); r.ExitCode != want {
+				t.Fatalf("exec exit %d, want %d (%s forwarded)\nstderr: %s", r.ExitCode, want, tc.name, r.Stderr)
+			}
+		})
+	}
+}
+
+// waitForSleep waits until the container runs a process besides its init and that process
+// is a sleep (it was runo init until its execve).
+func waitForSleep(t *testing.T, b *testbundle.Bundle, initPid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		r := b.Runo("ps", "--format", "json", b.ID)
+		var pids []int
+		if r.ExitCode == 0 && json.Unmarshal([]byte(r.Stdout), &pids) == nil {
+			for _, pid := range pids {
+				comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+				if pid != initPid && err == nil && strings.TrimSpace(string(comm)) == "sleep" {
+					return
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the exec'd sleep never ran")
+}
+
 func TestExecNotRunning(t *testing.T) {
 	t.Parallel()
 	t.Run("stopped", func(t *testing.T) {

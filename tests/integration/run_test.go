@@ -78,25 +78,43 @@ func TestRunKilledBySIGKILL(t *testing.T) {
 	}
 }
 
-// TestRunForwardsSignals sends SIGTERM to the runtime process of a foreground
-// run; it must forward it to the container, whose sleep dies of it (143).
+// relayedSignals are sent to a foreground run or exec; each must reach the container's
+// process, a sleep that dies of it (128+signal). runc relays real-time signals and fault
+// signals sent with kill too.
+var relayedSignals = []struct {
+	name string
+	sig  syscall.Signal
+}{
+	{"SIGTERM", syscall.SIGTERM},
+	{"SIGHUP", syscall.SIGHUP},
+	{"SIGUSR1", syscall.SIGUSR1},
+	{"SIGSEGV sent with kill", syscall.SIGSEGV},
+	{"SIGRTMIN+3", syscall.Signal(34 + 3)},
+}
+
+// TestRunForwardsSignals signals the runtime process of a foreground run.
 func TestRunForwardsSignals(t *testing.T) {
 	t.Parallel()
-	b := testbundle.New(t, testbundle.WithArgs(sleeper...))
-	// sleep as a pid namespace's init would ignore SIGTERM; keep it an
-	// ordinary process so the default action applies.
-	b.Mutate(func(s *specs.Spec) { removeNamespace(s, specs.PIDNamespace) })
-	run := b.Command("run", "--bundle", b.Dir, b.ID)
-	run.Start()
-	if err := b.WaitStatus(specs.StateRunning, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if err := run.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("signal runtime: %v", err)
-	}
-	r := run.Wait()
-	if r.ExitCode != 143 {
-		t.Fatalf("run exit %d, want 143 (SIGTERM forwarded)\nstderr: %s", r.ExitCode, r.Stderr)
+	for _, tc := range relayedSignals {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := testbundle.New(t, testbundle.WithArgs(sleeper...))
+			// sleep as a pid namespace's init would ignore the signals; keep it an
+			// ordinary process so the default action applies.
+			b.Mutate(func(s *specs.Spec) { removeNamespace(s, specs.PIDNamespace) })
+			run := b.Command("run", "--bundle", b.Dir, b.ID)
+			run.Start()
+			if err := b.WaitStatus(specs.StateRunning, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := run.Process.Signal(tc.sig); err != nil {
+				t.Fatalf("signal runtime: %v", err)
+			}
+			r := run.Wait()
+			if want := 128 + int(tc.sig); r.ExitCode != want {
+				t.Fatalf("run exit %d, want %d (%s forwarded)\nstderr: %s", r.ExitCode, want, tc.name, r.Stderr)
+			}
+		})
 	}
 }
 
