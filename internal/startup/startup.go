@@ -7,8 +7,8 @@
 // and a Go process touches a few hundred heap pages before it exits.
 // MADV_POPULATE_WRITE (Linux 5.14) maps the same pages in a single call for
 // under 1 µs each; this package does it during package initialisation, before
-// the bulk of the heap is used. (nsenter.c does the same for the data segment
-// before the runtime starts.)
+// the bulk of the heap is used. (nsenter.c does the same for the CLI's data
+// segment before the runtime starts.)
 //
 // It also runs the CLI on one P: runo's work is a sequence of system calls,
 // and a second P only makes the scheduler start and wake more threads.
