@@ -1,18 +1,19 @@
 // Package startup tunes the Go runtime for a process that lives a few
 // milliseconds; importing it is enough.
 //
-// runo is started twice per container (the CLI and `runo init`), and each
-// time its Go heap is fresh: every first touch of a heap page is a page fault.
-// On virtual machines a fault is a trap to the hypervisor that costs 10-20 µs,
-// and a Go process touches a few hundred heap pages before it exits.
-// MADV_POPULATE_WRITE (Linux 5.14) maps the same pages in a single call for
-// under 1 µs each; this package does it during package initialisation, before
+// The CLI's Go heap is fresh at every start: every first touch of a heap page
+// is a page fault. On virtual machines a fault is a trap to the hypervisor
+// that costs 10-20 µs, and the CLI touches a few hundred heap pages before it
+// exits. MADV_POPULATE_WRITE (Linux 5.14) maps the same pages in a single call
+// for 1-8 µs each; this package does it during package initialisation, before
 // the bulk of the heap is used. (nsenter.c does the same for the CLI's data
-// segment before the runtime starts.)
+// segment before the runtime starts.) `runo init` is left alone: it execs the
+// container's process soon, and every page it has mapped then is one more to
+// tear down in execve; populating its heap measured slower.
 //
 // It also runs the CLI on one P: runo's work is a sequence of system calls,
 // and a second P only makes the scheduler start and wake more threads.
-// GOMAXPROCS in the environment still wins.
+// GOMAXPROCS in the environment still wins (init gets GOMAXPROCS=1 there).
 //
 // The package imports only runtime and syscall, so that it is initialised
 // before the rest of the standard library: their package initialisation then
@@ -44,13 +45,11 @@ const (
 	// runtime's spans there are partly used, and the P's cached pages (up to
 	// 512 KiB under the probe) are handed out before any beyond the frontier.
 	below = 512 << 10
-	// cliWindow and initWindow are how much heap beyond the frontier the CLI
-	// (`run` touches about 600 KiB) and `runo init` (about 300 KiB) use,
-	// rounded up; measured as the page faults left without populating. A
-	// populated page that stays unused costs about as much as a tenth of a
-	// fault, but it is not free.
-	cliWindow  = 768 << 10
-	initWindow = 512 << 10
+	// window is how much heap beyond the frontier the CLI uses (`run` touches
+	// about 600 KiB), rounded up; measured as the page faults left without
+	// populating. A populated page that stays unused costs a tenth to a half
+	// of a fault.
+	window = 768 << 10
 	// initPipeEnv is set in the environment of `runo init` only (libcontainer's
 	// envInitPipe; nsenter.c reads it too). os.Args is not available yet.
 	initPipeEnv = "_RUNO_INITPIPE"
@@ -64,11 +63,9 @@ func init() {
 	if _, set := syscall.Getenv("GOMAXPROCS"); !set {
 		runtime.GOMAXPROCS(1)
 	}
-	window := uintptr(cliWindow)
-	if _, isInit := syscall.Getenv(initPipeEnv); isInit {
-		window = initWindow
+	if _, isInit := syscall.Getenv(initPipeEnv); !isInit {
+		populateHeap(window)
 	}
-	populateHeap(window)
 }
 
 // populateHeap populates the heap pages the process is about to use.
