@@ -157,7 +157,11 @@ func (in *initProc) request(req, ack uint32) error {
 // that the runtime's own memory is not charged to the container.
 func (in *initProc) prepare() (*capabilities.Caps, error) {
 	proc := in.spec.Process
-	selinux.Probe()
+	// Only a label needs SELinux detected (it scans the mount table), and only now can it be:
+	// after pivot_root the host's mounts are gone.
+	if proc.SelinuxLabel != "" || (in.spec.Linux != nil && in.spec.Linux.MountLabel != "") {
+		selinux.Probe()
+	}
 	caps, err := capabilities.New(proc.Capabilities)
 	if err != nil {
 		return nil, fmt.Errorf("process.capabilities: %w", err)

@@ -12,7 +12,8 @@ import (
 
 // Enabled reports whether the host runs SELinux. The answer is computed once per process
 // and depends on finding selinuxfs in the mount table: runo init must ask (see Probe) while
-// it still sees the host's mounts, not after pivot_root.
+// it still sees the host's mounts, not after pivot_root. Callers ask only when a label is
+// set, so a spec without labels never pays for the mount-table scan.
 func Enabled() bool { return goselinux.GetEnabled() }
 
 // Probe settles Enabled while the host's mounts are still visible.

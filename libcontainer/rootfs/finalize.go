@@ -113,7 +113,7 @@ func (r *root) maskPath(f *os.File, null **os.File, label string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		if !selinux.Enabled() {
+		if label != "" && !selinux.Enabled() {
 			label = ""
 		}
 		return fdMountErr(attachTmpfs(f, label))
