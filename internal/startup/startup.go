@@ -13,7 +13,8 @@
 //
 // It also runs the CLI on one P: runo's work is a sequence of system calls,
 // and a second P only makes the scheduler start and wake more threads.
-// GOMAXPROCS in the environment still wins (init gets GOMAXPROCS=1 there).
+// GOMAXPROCS in the environment still wins (init gets GOMAXPROCS=2 there,
+// which measured better for it).
 //
 // The package imports only runtime and syscall, so that it is initialised
 // before the rest of the standard library: their package initialisation then
