@@ -112,6 +112,44 @@ func (c *Container) initAlive() bool {
 	return err == nil && !zombie && st == c.state.InitStartTime
 }
 
+// openInit returns a pidfd for the container's init, or nil when init is gone. A pidfd names
+// one process, not a number: once it is checked to be init (the pid might have been reused by
+// another process before it was opened), a signal sent or a wait made through it cannot reach
+// anyone else, and it becomes readable when init exits.
+func (c *Container) openInit() (*os.File, error) {
+	if c.state.InitPid <= 0 {
+		return nil, nil
+	}
+	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err == unix.ESRCH {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pidfd_open %d: %w", c.state.InitPid, err)
+	}
+	if !c.initAlive() {
+		unix.Close(fd)
+		return nil, nil
+	}
+	return os.NewFile(uintptr(fd), "init pidfd"), nil
+}
+
+// waitExit waits until the process of pidfd has exited, at most timeout (-1: no limit). It
+// reports whether it has.
+func waitExit(pidfd *os.File, timeoutMs int) (bool, error) {
+	pfd := []unix.PollFd{{Fd: int32(pidfd.Fd()), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, timeoutMs)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("wait for container init: %w", err)
+		}
+		return n > 0, nil
+	}
+}
+
 // Status derives the status: stopped (init gone, a zombie, or its pid reused), paused (the
 // freezer says so), created (the exec fifo still exists), otherwise running.
 func (c *Container) Status() string {

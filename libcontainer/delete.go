@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"fmt"
 	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,19 +31,31 @@ func (c *Container) Delete(force bool) error {
 // killAll SIGKILLs the container's init and waits for it to be gone; destroy then kills
 // whatever else is left in the cgroup (a container without its own pid namespace).
 func (c *Container) killAll(status string) error {
-	unix.Kill(c.state.InitPid, unix.SIGKILL)
+	pidfd, err := c.openInit()
+	if err != nil {
+		return err
+	}
+	if pidfd != nil {
+		defer pidfd.Close()
+		if err := unix.PidfdSendSignal(int(pidfd.Fd()), unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("kill container init %d: %w", c.state.InitPid, err)
+		}
+	}
 	if status == StatusPaused {
 		// A frozen task cannot die until thawed.
 		if m, err := c.cgroup(); err == nil {
 			m.Thaw()
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for c.initAlive() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("container init %d did not exit after SIGKILL", c.state.InitPid)
-		}
-		time.Sleep(time.Millisecond)
+	if pidfd == nil {
+		return nil
+	}
+	exited, err := waitExit(pidfd, 10000)
+	if err != nil {
+		return err
+	}
+	if !exited {
+		return fmt.Errorf("container init %d did not exit after SIGKILL", c.state.InitPid)
 	}
 	return nil
 }

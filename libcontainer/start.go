@@ -49,29 +49,37 @@ func (c *Container) abortStart(cause error) error {
 
 // releaseInit opens the fifo's read end and waits for init's byte, then for the end of file
 // that comes when init's close-on-exec write end goes away at execve: only then has the
-// user process been executed, which is when poststart hooks may run. It watches that init is
-// still alive meanwhile (a plain blocking open would hang forever if it died first).
+// user process been executed, which is when poststart hooks may run. It watches init's pidfd
+// meanwhile (a plain blocking open would hang forever if init died first).
 func (c *Container) releaseInit() error {
+	gone := fmt.Errorf("container init exited before it could start the process")
+	pidfd, err := c.openInit()
+	if err != nil {
+		return err
+	}
+	if pidfd == nil {
+		return gone
+	}
+	defer pidfd.Close()
 	fd, err := unix.Open(c.fifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd.Fd()), Events: unix.POLLIN}}
 	released := false
 	for {
-		n, err := unix.Poll(pfd, 100)
+		_, err := unix.Poll(pfd, -1)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("wait on exec fifo: %w", err)
 		}
-		if n == 0 {
-			if !released && !c.initAlive() {
-				return fmt.Errorf("container init exited before it could start the process")
-			}
-			continue
+		if pfd[0].Revents == 0 {
+			// Only the pidfd: init exited. (After its byte the fifo's end of file comes
+			// first: a process closes its files before it counts as exited.)
+			return gone
 		}
 		var b [1]byte
 		r, err := unix.Read(fd, b[:])
@@ -87,7 +95,7 @@ func (c *Container) releaseInit() error {
 		case r == 1 && b[0] == fifoHookFailed:
 			return fmt.Errorf("startContainer hook failed (its error is on the container's stderr)")
 		default:
-			return fmt.Errorf("container init exited before it could start the process")
+			return gone
 		}
 		break
 	}
