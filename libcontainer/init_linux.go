@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -309,7 +310,32 @@ func (in *initProc) setupProcess(caps *capabilities.Caps) error {
 
 // execProcess replaces init with the container's process.
 func execProcess(proc *specs.Process, exe string) error {
-	if err := unix.Exec(exe, proc.Args, processEnv(proc)); err != nil {
+	env := processEnv(proc)
+	var late []specs.POSIXRlimit
+	for _, r := range proc.Rlimits {
+		if addressSpaceRlimits[r.Type] {
+			late = append(late, r)
+		}
+	}
+	if len(late) > 0 {
+		// The address-space limits last (see addressSpaceRlimits). unix.Exec allocates the
+		// argument arrays first: make the same allocations now, so that its own come from
+		// memory already mapped.
+		if _, err := syscall.SlicePtrFromStrings(proc.Args); err != nil {
+			return fmt.Errorf("process.args: %w", err)
+		}
+		if _, err := syscall.SlicePtrFromStrings(env); err != nil {
+			return fmt.Errorf("process.env: %w", err)
+		}
+		for _, r := range late {
+			lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+			if err := unix.Setrlimit(rlimitTypes[r.Type], &lim); err != nil {
+				fmt.Fprintf(os.Stderr, "runo init: process.rlimits: %s (soft %d, hard %d), set before execve (after the seccomp filter, which must allow prlimit64): %v\n", r.Type, r.Soft, r.Hard, err)
+				os.Exit(127)
+			}
+		}
+	}
+	if err := unix.Exec(exe, proc.Args, env); err != nil {
 		fmt.Fprintf(os.Stderr, "runo init: exec %s: %v\n", exe, err)
 		os.Exit(127)
 	}

@@ -142,9 +142,23 @@ func applyLSM(proc *specs.Process) error {
 	return selinux.SetExecLabel(proc.SelinuxLabel)
 }
 
+// addressSpaceRlimits limit the process's own mappings. init's Go runtime has reserved about
+// 1.2 GiB of address space and maps more as it allocates, so such a limit applied with the
+// others (runtime-tools sets RLIMIT_AS to 1 GiB) makes its next mapping fail: "fatal error:
+// runtime: cannot allocate memory". They are applied by execProcess instead, right before
+// execve; here only a hard limit above the current one is raised, while init still has
+// CAP_SYS_RESOURCE.
+var addressSpaceRlimits = map[string]bool{"RLIMIT_AS": true, "RLIMIT_DATA": true}
+
 func setProcessAttrs(proc *specs.Process, personality *specs.LinuxPersonality) error {
 	for _, r := range proc.Rlimits {
 		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if addressSpaceRlimits[r.Type] {
+			if err := unix.Getrlimit(rlimitTypes[r.Type], &lim); err != nil || lim.Max >= r.Hard {
+				continue
+			}
+			lim.Max = r.Hard
+		}
 		if err := unix.Setrlimit(rlimitTypes[r.Type], &lim); err != nil {
 			return fmt.Errorf("process.rlimits: %s (soft %d, hard %d): %w", r.Type, r.Soft, r.Hard, err)
 		}

@@ -143,6 +143,15 @@ func TestProcessSettings(t *testing.T) {
 		{"rlimit nproc", func(s *specs.Spec) {
 			s.Process.Rlimits = append(s.Process.Rlimits, specs.POSIXRlimit{Type: "RLIMIT_NPROC", Soft: 77, Hard: 77})
 		}, sh("grep 'Max processes' /proc/self/limits | awk '{print $3, $4}'"), "77 77\n"},
+		// Address-space limits below what init's Go runtime has reserved (about 1.2 GiB):
+		// applied any earlier than right before execve, they starve init ("runtime: cannot
+		// allocate memory"). runtime-tools' process_rlimits sets RLIMIT_AS to 1 GiB.
+		{"rlimit as and data under init's reservations", func(s *specs.Spec) {
+			s.Process.Rlimits = append(s.Process.Rlimits,
+				specs.POSIXRlimit{Type: "RLIMIT_AS", Soft: 256 << 20, Hard: 512 << 20},
+				specs.POSIXRlimit{Type: "RLIMIT_DATA", Soft: 64 << 20, Hard: 64 << 20})
+		}, sh("grep -E 'Max (address space|data size)' /proc/self/limits | awk '{print $4, $5}'"),
+			fmt.Sprintf("%d %d\n%d %d\n", 64<<20, 64<<20, 256<<20, 512<<20)},
 		{"oomScoreAdj", func(s *specs.Spec) { s.Process.OOMScoreAdj = &oom }, []string{"cat", "/proc/self/oom_score_adj"}, "345\n"},
 		{"cwd", func(s *specs.Spec) { s.Process.Cwd = "/tmp" }, []string{"pwd"}, "/tmp\n"},
 		{"cwd created when missing", func(s *specs.Spec) {
