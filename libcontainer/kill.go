@@ -41,7 +41,15 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		}
 		return nil
 	}
-	if err := unix.Kill(c.state.InitPid, sig); err != nil {
+	pidfd, err := c.openInit()
+	if err != nil {
+		return err
+	}
+	if pidfd == nil {
+		return ErrNotRunning
+	}
+	defer pidfd.Close()
+	if err := unix.PidfdSendSignal(int(pidfd.Fd()), sig, nil, 0); err != nil {
 		if err == unix.ESRCH {
 			return ErrNotRunning
 		}
