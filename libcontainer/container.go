@@ -112,24 +112,24 @@ func (c *Container) initAlive() bool {
 	return err == nil && !zombie && st == c.state.InitStartTime
 }
 
-// openInit returns a pidfd for the container's init, or nil when init is gone. A pidfd names
-// one process, not a number: once it is checked to be init (the pid might have been reused by
-// another process before it was opened), a signal sent or a wait made through it cannot reach
-// anyone else, and it becomes readable when init exits.
-func (c *Container) openInit() (*os.File, error) {
+// openInit returns a pidfd for the container's init; when init is gone, no file and ifGone.
+// A pidfd names one process, not a number: once it is checked to be init (the pid might have
+// been reused by another process before it was opened), a signal sent or a wait made through
+// it cannot reach anyone else, and it becomes readable when init exits.
+func (c *Container) openInit(ifGone error) (*os.File, error) {
 	if c.state.InitPid <= 0 {
-		return nil, nil
+		return nil, ifGone
 	}
 	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
 	if err == unix.ESRCH {
-		return nil, nil
+		return nil, ifGone
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pidfd_open %d: %w", c.state.InitPid, err)
 	}
 	if !c.initAlive() {
 		unix.Close(fd)
-		return nil, nil
+		return nil, ifGone
 	}
 	return os.NewFile(uintptr(fd), "init pidfd"), nil
 }

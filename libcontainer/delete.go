@@ -31,7 +31,7 @@ func (c *Container) Delete(force bool) error {
 // killAll SIGKILLs the container's init and waits for it to be gone; destroy then kills
 // whatever else is left in the cgroup (a container without its own pid namespace).
 func (c *Container) killAll(status string) error {
-	pidfd, err := c.openInit()
+	pidfd, err := c.openInit(nil)
 	if err != nil {
 		return err
 	}

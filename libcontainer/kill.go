@@ -41,12 +41,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		}
 		return nil
 	}
-	pidfd, err := c.openInit()
+	pidfd, err := c.openInit(ErrNotRunning)
 	if err != nil {
 		return err
-	}
-	if pidfd == nil {
-		return ErrNotRunning
 	}
 	defer pidfd.Close()
 	if err := unix.PidfdSendSignal(int(pidfd.Fd()), sig, nil, 0); err != nil {

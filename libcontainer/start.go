@@ -53,12 +53,9 @@ func (c *Container) abortStart(cause error) error {
 // meanwhile (a plain blocking open would hang forever if init died first).
 func (c *Container) releaseInit() error {
 	gone := fmt.Errorf("container init exited before it could start the process")
-	pidfd, err := c.openInit()
+	pidfd, err := c.openInit(gone)
 	if err != nil {
 		return err
-	}
-	if pidfd == nil {
-		return gone
 	}
 	defer pidfd.Close()
 	fd, err := unix.Open(c.fifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
