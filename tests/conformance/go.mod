@@ -3,6 +3,11 @@ module github.com/runo-dev/runo/tests/conformance
 go 1.26.0
 
 require (
+	github.com/moby/sys/mountinfo v0.7.3
+	github.com/opencontainers/runtime-tools v0.9.0
+)
+
+require (
 	github.com/blang/semver v3.5.1+incompatible // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.2 // indirect
 	github.com/hashicorp/errwrap v1.0.0 // indirect
@@ -10,7 +15,6 @@ require (
 	github.com/mndrix/tap-go v0.0.0-20171203230836-629fa407e90b // indirect
 	github.com/mrunalp/fileutils v0.5.0 // indirect
 	github.com/opencontainers/runtime-spec v1.0.2 // indirect
-	github.com/opencontainers/runtime-tools v0.9.0 // indirect
 	github.com/opencontainers/selinux v1.8.0 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect

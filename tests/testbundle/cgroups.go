@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // CgroupRoot is where the host mounts its cgroup hierarchies.
@@ -18,20 +20,14 @@ const CgroupRoot = "/sys/fs/cgroup"
 // Hierarchies lists the mounted cgroup hierarchies (v1 controllers, named
 // hierarchies and the v2 mount), as absolute directories.
 func Hierarchies() []string {
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	ms, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return nil
 	}
 	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		fields := strings.Fields(line)
-		sep := indexOf(fields, "-")
-		if sep < 0 || sep+1 >= len(fields) {
-			continue
-		}
-		fstype := fields[sep+1]
-		if (fstype == "cgroup" || fstype == "cgroup2") && strings.HasPrefix(fields[4], CgroupRoot) {
-			out = append(out, unescapeMountPath(fields[4]))
+	for _, m := range ms {
+		if strings.HasPrefix(m.Mountpoint, CgroupRoot) {
+			out = append(out, m.Mountpoint)
 		}
 	}
 	sort.Strings(out)
@@ -153,33 +149,4 @@ func rmdirRetry(t testing.TB, dir string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func indexOf(fields []string, s string) int {
-	for i, f := range fields {
-		if f == s {
-			return i
-		}
-	}
-	return -1
-}
-
-// unescapeMountPath undoes mountinfo's octal escaping of space, tab, newline
-// and backslash.
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

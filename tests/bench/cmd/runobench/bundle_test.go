@@ -73,20 +73,6 @@ func TestWriteBundle(t *testing.T) {
 	}
 }
 
-func TestUnescapeMount(t *testing.T) {
-	tests := map[string]string{
-		"/plain":           "/plain",
-		`/with\040space`:   "/with space",
-		`/tab\011and\134b`: "/tab\tand\\b",
-		`/trailing\`:       `/trailing\`,
-	}
-	for in, want := range tests {
-		if got := unescapeMount(in); got != want {
-			t.Errorf("unescapeMount(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestMountDiff(t *testing.T) {
 	a := []mountEntry{{mountPoint: "/", fsType: "ext4"}, {mountPoint: "/x", fsType: "tmpfs"}, {mountPoint: "/x", fsType: "tmpfs"}}
 	b := []mountEntry{{mountPoint: "/", fsType: "ext4"}, {mountPoint: "/x", fsType: "tmpfs"}, {mountPoint: "/y", fsType: "proc"}}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,57 +66,15 @@ type mountEntry struct {
 }
 
 func readMounts() ([]mountEntry, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	ms, err := mountinfo.GetMounts(nil)
 	if err != nil {
-		return nil, fmt.Errorf("open mountinfo: %w", err)
-	}
-	defer f.Close()
-	var out []mountEntry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		// Format: id parent maj:min root mountpoint opts [optional...] - fstype source superopts
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, f := range fields {
-			if f == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || sep+3 > len(fields) {
-			continue
-		}
-		e := mountEntry{mountPoint: unescapeMount(fields[4]), fsType: fields[sep+1]}
-		if sep+3 < len(fields) {
-			e.superOpts = fields[sep+3]
-		}
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
+	out := make([]mountEntry, len(ms))
+	for i, m := range ms {
+		out[i] = mountEntry{mountPoint: m.Mountpoint, fsType: m.FSType, superOpts: m.VFSOptions}
+	}
 	return out, nil
-}
-
-// unescapeMount undoes the octal escapes (\040 for space...) of mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v int
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%3o", &v); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 func countMounts() (int, error) {

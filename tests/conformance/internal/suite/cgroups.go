@@ -1,13 +1,13 @@
 package suite
 
 import (
-	"bufio"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // The cgroup tests of runtime-tools use these fixed cgroupsPath values
@@ -62,60 +62,21 @@ func (c *cgroupLeftovers) clean() []string {
 	return stuck
 }
 
-// cgroupMounts lists the mount points of cgroup v1 and v2 file systems.
-func cgroupMounts(mountinfo string) ([]string, error) {
-	f, err := os.Open(mountinfo)
+// cgroupMounts lists the mount points of cgroup v1 and v2 file systems in the mountinfo
+// file at path.
+func cgroupMounts(path string) ([]string, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", mountinfo, err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// "36 35 0:31 / /sys/fs/cgroup/cpu rw,... shared:9 - cgroup cgroup rw,cpu"
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok {
-			continue
-		}
-		fields, postFields := strings.Fields(pre), strings.Fields(post)
-		if len(fields) < 5 || len(postFields) < 1 {
-			continue
-		}
-		if postFields[0] == "cgroup" || postFields[0] == "cgroup2" {
-			out = append(out, unescapeMountPath(fields[4]))
-		}
+	ms, err := mountinfo.GetMountsFromReader(f, mountinfo.FSTypeFilter("cgroup", "cgroup2"))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", mountinfo, err)
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Mountpoint
 	}
 	return out, nil
-}
-
-// unescapeMountPath undoes the octal escapes (\040 for space, ...) of
-// mountinfo paths.
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v byte
-			ok := true
-			for _, c := range s[i+1 : i+4] {
-				if c < '0' || c > '7' {
-					ok = false
-					break
-				}
-				v = v*8 + byte(c-'0')
-			}
-			if ok {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -11,8 +11,7 @@ func TestCgroupMounts(t *testing.T) {
 	info := "22 1 0:21 / /sys rw - sysfs sysfs rw\n" +
 		"30 22 0:26 / /sys/fs/cgroup/unified rw shared:5 - cgroup2 cgroup2 rw\n" +
 		"31 22 0:27 / /sys/fs/cgroup/cpu rw shared:6 - cgroup cgroup rw,cpu\n" +
-		"32 22 0:28 / /mnt/with\\040space rw - cgroup cgroup rw,pids\n" +
-		"garbage line\n"
+		"32 22 0:28 / /mnt/with\\040space rw - cgroup cgroup rw,pids\n"
 	p := filepath.Join(t.TempDir(), "mountinfo")
 	if err := os.WriteFile(p, []byte(info), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,73 +11,21 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/moby/sys/mountinfo"
 )
-
-// mountEntry is the part of a /proc/self/mountinfo line the sweep needs.
-type mountEntry struct {
-	point  string
-	fstype string
-}
-
-func mounts() ([]mountEntry, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("open mountinfo: %w", err)
-	}
-	defer f.Close()
-	var out []mountEntry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, fl := range fields {
-			if fl == "-" {
-				sep = i
-				break
-			}
-		}
-		if len(fields) < 5 || sep < 0 || sep+1 >= len(fields) {
-			continue
-		}
-		out = append(out, mountEntry{point: unescapeMount(fields[4]), fstype: fields[sep+1]})
-	}
-	return out, sc.Err()
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space, ...).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
 
 // CgroupDirs returns the directory of cgroup name (e.g. "runo-engines-ab12")
 // in every mounted cgroup hierarchy, v1 and v2.
 func CgroupDirs(name string) ([]string, error) {
-	ms, err := mounts()
+	ms, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
 	var dirs []string
 	for _, m := range ms {
-		if m.fstype != "cgroup" && m.fstype != "cgroup2" {
-			continue
-		}
-		d := filepath.Join(m.point, name)
+		d := filepath.Join(m.Mountpoint, name)
 		if !seen[d] {
 			seen[d] = true
 			dirs = append(dirs, d)
@@ -195,15 +142,13 @@ func thaw(dirs []string) {
 func unmountUnder(dir string) error {
 	var errs []error
 	for round := 0; round < 5; round++ {
-		ms, err := mounts()
+		ms, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
 		if err != nil {
 			return err
 		}
 		var points []string
 		for _, m := range ms {
-			if m.point == dir || strings.HasPrefix(m.point, dir+"/") {
-				points = append(points, m.point)
-			}
+			points = append(points, m.Mountpoint)
 		}
 		if len(points) == 0 {
 			return nil
