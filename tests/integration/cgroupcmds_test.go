@@ -147,12 +147,7 @@ func TestPausedContainerTeardown(t *testing.T) {
 
 func TestPauseNotRunning(t *testing.T) {
 	t.Parallel()
-	b := testbundle.New(t, testbundle.WithArgs("true"))
-	b.MustCreate()
-	mustExit(t, b.Runo("start", b.ID), 0, "start")
-	if err := b.WaitStatus(specs.StateStopped, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	b := stoppedContainer(t)
 	for _, cmd := range []string{"pause", "resume"} {
 		r := b.Runo(cmd, b.ID)
 		if r.ExitCode == 0 {
@@ -301,12 +296,7 @@ func TestUpdate(t *testing.T) {
 
 func TestUpdateStopped(t *testing.T) {
 	t.Parallel()
-	b := testbundle.New(t, testbundle.WithArgs("true"))
-	b.MustCreate()
-	mustExit(t, b.Runo("start", b.ID), 0, "start")
-	if err := b.WaitStatus(specs.StateStopped, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	b := stoppedContainer(t)
 	r := b.Runo("update", "--pids-limit", "10", b.ID)
 	if r.ExitCode == 0 {
 		t.Errorf("update of a stopped container succeeded")

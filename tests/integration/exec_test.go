@@ -224,12 +224,7 @@ func TestExecNotRunning(t *testing.T) {
 	t.Parallel()
 	t.Run("stopped", func(t *testing.T) {
 		t.Parallel()
-		b := testbundle.New(t, testbundle.WithArgs("true"))
-		b.MustCreate()
-		mustExit(t, b.Runo("start", b.ID), 0, "start")
-		if err := b.WaitStatus(specs.StateStopped, 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
+		b := stoppedContainer(t)
 		r := execIn(b, nil, "echo", "must-not-run")
 		mustExit(t, r, 255, "exec into a stopped container")
 		assertMentions(t, r.Stderr, "stopped")

@@ -29,6 +29,18 @@ func startSleeper(t *testing.T, mutate func(*specs.Spec)) (*testbundle.Bundle, i
 	return b, st.Pid
 }
 
+// stoppedContainer creates and starts a container of `true` and waits until it has exited.
+func stoppedContainer(t *testing.T) *testbundle.Bundle {
+	t.Helper()
+	b := testbundle.New(t, testbundle.WithArgs("true"))
+	b.MustCreate()
+	mustExit(t, b.Runo("start", b.ID), 0, "start")
+	if err := b.WaitStatus(specs.StateStopped, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // execArgs builds `exec <flags...> <id> <args...>`.
 func execArgs(b *testbundle.Bundle, flags []string, args ...string) []string {
 	return append(append(append([]string{"exec"}, flags...), b.ID), args...)

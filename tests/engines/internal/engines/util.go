@@ -2,6 +2,7 @@ package engines
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,4 +55,35 @@ func hostCgroupValue(pid, ctl, v1, v2 string) (string, error) {
 		return "", nil
 	}
 	return "", fmt.Errorf("pid %s: no cgroup with controller %s in %q", pid, ctl, data)
+}
+
+// limitsWant is what the limits scenarios ask of ctr and CRI: 64 MiB memory, half a CPU,
+// 512 CPU shares.
+var limitsWant = []cgroupWant{
+	{"memory", "memory.limit_in_bytes", "memory.max", "67108864"},
+	{"cpu", "cpu.cfs_quota_us", "cpu.max", "50000"},
+	{"cpu", "cpu.shares", "", "512"},
+}
+
+// cgroupWant is a value expected in a container's cgroup: controller ctl's v1 file, or the v2
+// file ("" when v1 only). A v2 value may carry more after a space (cpu.max: "50000 100000").
+type cgroupWant struct{ ctl, v1, v2, want string }
+
+// expectCgroup checks each want against process pid's cgroups (hostCgroupValue); a v1-only
+// value on a v2 host is skipped. Values read go to log.
+func expectCgroup(log io.Writer, pid string, wants []cgroupWant) error {
+	for _, c := range wants {
+		got, err := hostCgroupValue(pid, c.ctl, c.v1, c.v2)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "%s/%s = %s\n", c.ctl, c.v1, got)
+		if c.v2 == "" && got == "" {
+			continue
+		}
+		if got != c.want && !strings.HasPrefix(got, c.want+" ") {
+			return fmt.Errorf("%s: %s, want %s", c.v1, got, c.want)
+		}
+	}
+	return nil
 }
