@@ -117,7 +117,8 @@ func Catch() (*Relay, error) {
 		cs[i] = C.int(s)
 	}
 	if s := C.catch_signals(C.int(p[1]), &cs[0], C.int(len(cs))); s != 0 {
-		// The write end stays open: the signals caught so far still write to it.
+		// Both ends stay open: the signals caught so far still write to the pipe, and without
+		// a reader each write would raise SIGPIPE, itself caught, without end.
 		return nil, fmt.Errorf("catch %v: %w", unix.Signal(s), unix.EINVAL)
 	}
 	return &Relay{r: os.NewFile(uintptr(p[0]), "signal relay")}, nil
